@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import type { OpDeclaration } from './op-catalog.js';
+
+const field = z.string().min(1).regex(/^[A-Za-z_][\w.-]*$/, 'a field name: letters, digits, _ . -');
+
+/** Every built-in op. Params are strict: an unknown param is a validation error. */
+export const OP_DECLARATIONS = [
+  {
+    name: 'image.decode',
+    summary: 'Decode an encoded image (PNG, JPEG, WebP, ...) into a uint8 [H,W,3] RGB tensor.',
+    params: z.strictObject({ from: field.default('file'), to: field.default('image') }),
+  },
+  {
+    name: 'image.resize',
+    summary: 'Resize a [H,W,C] uint8 image: fit the longer side into maxSide, or to width/height; round each side to multipleOf.',
+    params: z.strictObject({
+      from: field.default('image'),
+      to: field.optional(),
+      maxSide: z.int().positive().max(16384).optional(),
+      width: z.int().positive().max(16384).optional(),
+      height: z.int().positive().max(16384).optional(),
+      multipleOf: z.int().positive().max(1024).default(1),
+    }),
+  },
+  {
+    name: 'image.normalize',
+    summary: 'Turn a [H,W,C] uint8 image into a float32 [1,C,H,W] tensor: (x*scale - mean) / std per channel.',
+    params: z.strictObject({
+      from: field.default('image'),
+      to: field.default('x'),
+      scale: z.number().positive().default(1 / 255),
+      mean: z.array(z.number()).min(1).max(4).default([0, 0, 0]),
+      std: z.array(z.number().positive()).min(1).max(4).default([1, 1, 1]),
+    }),
+  },
+  {
+    name: 'ocr.boxes',
+    summary: 'Text boxes from a DB text-probability map [1,1,h,w], scaled to the original image (PP-OCR detection post-processing).',
+    params: z.strictObject({
+      from: field.default('y'),
+      image: field.default('image'),
+      threshold: z.number().min(0).max(1).default(0.3),
+      boxThreshold: z.number().min(0).max(1).default(0.6),
+      unclipRatio: z.number().positive().max(10).default(1.5),
+      minSize: z.number().nonnegative().default(3),
+      maxBoxes: z.int().positive().max(10000).default(1000),
+    }),
+  },
+  {
+    name: 'ocr.crop',
+    summary: 'Crop each box from the image, resize to a fixed height, normalize and pad into one float32 [N,3,height,W] batch.',
+    params: z.strictObject({
+      image: field.default('image'),
+      to: field.default('x'),
+      height: z.int().positive().max(512).default(48),
+      minWidth: z.int().positive().max(8192).default(320),
+      maxWidth: z.int().positive().max(8192).default(3200),
+      mean: z.number().default(0.5),
+      std: z.number().positive().default(0.5),
+    }),
+  },
+  {
+    name: 'ctc.decode',
+    summary: 'Greedy CTC decode of [N,T,C] class probabilities into text lines with confidences (meta.lines[i].text/confidence).',
+    params: z.strictObject({
+      from: field.default('y'),
+      vocabulary: z.string().min(1),
+      blankIndex: z.int().nonnegative().default(0),
+      appendSpace: z.boolean().default(true),
+    }),
+  },
+  {
+    name: 'fields.drop',
+    summary: 'Drop binary fields that later stages do not need, so they stop travelling.',
+    params: z.strictObject({ fields: z.array(field).min(1) }),
+  },
+] as const satisfies readonly OpDeclaration[];
+
+const BY_NAME: ReadonlyMap<string, OpDeclaration> = new Map(OP_DECLARATIONS.map((d) => [d.name, d]));
+
+export function findOpDeclaration(name: string): OpDeclaration | undefined {
+  return BY_NAME.get(name);
+}
+
+export function opNames(): string[] {
+  return [...BY_NAME.keys()];
+}
