@@ -62,14 +62,17 @@ export class WorkItem<Ref = never> implements Item {
 
   setTensor(field: string, value: Tensor): void {
     this.slots.set(field, { state: 'tensor', value, dirty: true });
+    this.refs.delete(field);
   }
 
   setBytes(field: string, value: Buffer): void {
     this.slots.set(field, { state: 'bytes', value, dirty: true });
+    this.refs.delete(field);
   }
 
   delete(field: string): void {
     this.slots.delete(field);
+    this.refs.delete(field);
   }
 
   private async resolve(field: string, kind: 'tensor' | 'bytes'): Promise<Tensor | Buffer> {
