@@ -9,6 +9,7 @@ export const OP_DECLARATIONS = [
     name: 'image.decode',
     summary: 'Decode an encoded image (PNG, JPEG, WebP, ...) into a uint8 [H,W,3] RGB tensor.',
     params: z.strictObject({ from: field.default('file'), to: field.default('image') }),
+    io: (p: { from: string; to: string }) => ({ reads: [p.from], writes: [p.to] }),
   },
   {
     name: 'image.resize',
@@ -21,6 +22,8 @@ export const OP_DECLARATIONS = [
       height: z.int().positive().max(16384).optional(),
       multipleOf: z.int().positive().max(1024).default(1),
     }),
+    // Without `to` the image is resized in place.
+    io: (p: { from: string; to?: string | undefined }) => ({ reads: [p.from], writes: [p.to ?? p.from] }),
   },
   {
     name: 'image.normalize',
@@ -32,6 +35,7 @@ export const OP_DECLARATIONS = [
       mean: z.array(z.number()).min(1).max(4).default([0, 0, 0]),
       std: z.array(z.number().positive()).min(1).max(4).default([1, 1, 1]),
     }),
+    io: (p: { from: string; to: string }) => ({ reads: [p.from], writes: [p.to] }),
   },
   {
     name: 'ocr.boxes',
@@ -45,6 +49,8 @@ export const OP_DECLARATIONS = [
       minSize: z.number().nonnegative().default(3),
       maxBoxes: z.int().positive().max(10000).default(1000),
     }),
+    // Boxes go to meta, not to a field.
+    io: (p: { from: string; image: string }) => ({ reads: [p.from, p.image], writes: [] }),
   },
   {
     name: 'ocr.crop',
@@ -58,6 +64,7 @@ export const OP_DECLARATIONS = [
       mean: z.number().default(0.5),
       std: z.number().positive().default(0.5),
     }),
+    io: (p: { image: string; to: string }) => ({ reads: [p.image], writes: [p.to] }),
   },
   {
     name: 'ctc.decode',
@@ -68,11 +75,15 @@ export const OP_DECLARATIONS = [
       blankIndex: z.int().nonnegative().default(0),
       appendSpace: z.boolean().default(true),
     }),
+    // Text lines go to meta (`lines`), not to a field.
+    io: (p: { from: string }) => ({ reads: [p.from], writes: [] }),
   },
   {
     name: 'fields.drop',
     summary: 'Drop binary fields that later stages do not need, so they stop travelling.',
     params: z.strictObject({ fields: z.array(field).min(1) }),
+    // Dropping a field that is already gone is harmless, so nothing is read.
+    io: (p: { fields: string[] }) => ({ reads: [], writes: [], deletes: p.fields }),
   },
 ] as const satisfies readonly OpDeclaration[];
 

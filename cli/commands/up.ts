@@ -1,0 +1,47 @@
+import type { Logger } from '../../common/logger.js';
+import { startLocalCluster, waitForNodes } from '../local-cluster.js';
+
+export interface UpOptions {
+  readonly workers: number;
+  readonly host: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly gatewayPort: number;
+  readonly gatewayGrpcPort: number;
+  readonly redisUrl: string | null;
+  readonly dataDir: string;
+  readonly gpus?: string;
+}
+
+/** `gridline up`: a local cluster that runs until Ctrl-C. */
+export async function upCommand(options: UpOptions, logger: Logger): Promise<void> {
+  const cluster = await startLocalCluster({ ...options, logger });
+  const { coordinator } = cluster;
+  await waitForNodes(coordinator, options.workers, 60_000).catch((err: Error) => logger.warn(err.message));
+  process.stdout.write([
+    '',
+    'gridline is up',
+    `  coordinator API   ${coordinator.httpUrl}   (GRIDLINE_COORDINATOR)`,
+    `  coordinator gRPC  ${coordinator.grpcAddress}   (workers join here)`,
+    `  gateway           ${options.host}:${options.gatewayPort} HTTP, ${options.host}:${options.gatewayGrpcPort} gRPC (inference gateway: not in this release yet)`,
+    `  redis             ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`,
+    `  workers           ${options.workers} (logs: ${cluster.workerLogs.join(', ') || 'none'})`,
+    `  join token        ${coordinator.joinToken}`,
+    '',
+    `Add a worker:  npx gridline worker --coordinator ${coordinator.grpcAddress} --join-token ${coordinator.joinToken}`,
+    'Run a pipeline: npx gridline submit pipelines/ocr.yaml --wait',
+    'Stop: Ctrl-C',
+    '',
+  ].join('\n'));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('stopping...\n');
+  await cluster.stop();
+}

@@ -1,0 +1,62 @@
+import { GridlineError, isGridlineError } from '../../common/errors.js';
+import { stageQueueName } from '../../common/keys.js';
+import type { PipelineIssue, PipelineSpec } from '../../common/pipeline/types.js';
+import type { PlannedStage } from '../../common/run-types.js';
+import type { PlacementResult } from '../../coordinator/scheduler/types.js';
+import { resolveModelUri } from '../../services/model-serving/resolve-uri.js';
+import type { CoordinatorClient } from '../coordinator-client.js';
+import { readPipelineFile } from '../pipeline-file.js';
+import { gib, table } from './format.js';
+
+/**
+ * `gridline validate FILE`: every problem at once with its line (exit 1), or the stages, their
+ * queues and the placement plan the coordinator would make now (nothing is run).
+ */
+export async function validateCommand(file: string, client: CoordinatorClient): Promise<number> {
+  let spec: PipelineSpec;
+  let text: string;
+  try {
+    ({ spec, text } = await readPipelineFile(file));
+  } catch (err) {
+    if (isGridlineError(err) && err.code === 'INVALID_PIPELINE') {
+      const issues = (err.details as { issues?: PipelineIssue[] } | undefined)?.issues ?? [];
+      process.stderr.write(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n`);
+      for (const i of issues) process.stderr.write(`  ${file}:${i.line ?? '?'}:${i.column ?? '?'}  ${i.path}: ${i.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const problems: string[] = [];
+  for (const [i, stage] of spec.stages.entries()) {
+    if (stage.type !== 'model-serving') continue;
+    try {
+      resolveModelUri(stage.model.uri);
+    } catch (err) {
+      problems.push(`spec.stages[${i}].model.uri: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p}\n`).join('')}`);
+    return 1;
+  }
+  process.stdout.write(`${file}: valid pipeline "${spec.metadata.name}"\n\n`);
+  const stages: { name: string; kind: string; replicas: number; detail: string }[] = [
+    { name: 'source', kind: 'source', replicas: 1, detail: `${spec.source.kind} ${spec.source.path} ${spec.source.glob}` },
+    ...spec.stages.map((s) => ({
+      name: s.name, kind: s.type, replicas: s.replicas,
+      detail: s.type === 'model-serving' ? `${s.model.name} (${s.model.runtime}) ${s.resources.gpu > 0 ? `gpu ${s.resources.gpu} ${s.resources.gpuPolicy}` : 'cpu'}` : s.ops.map((o) => o.op).join(' → '),
+    })),
+    { name: 'sink', kind: 'sink', replicas: 1, detail: `${spec.sink.kind} ${spec.sink.path}` },
+  ];
+  process.stdout.write(`${table(['STAGE', 'TYPE', 'REPLICAS', 'QUEUE', 'DOES'], stages.map((s) => [s.name, s.kind, String(s.replicas), stageQueueName('<run>', s.name), s.detail]))}\n\n`);
+  try {
+    const preview = await client.request<{ stages: PlannedStage[]; placement: PlacementResult }>('POST', '/v1/pipelines?dryRun=true', { text, contentType: 'application/yaml' });
+    const rows = preview.placement.placements.map((p) => [p.replicaId.replace(/^preview\./, ''), p.nodeId, String(p.cpu), gib(p.memory), p.gpus.map((g) => `${g.index} (${gib(g.memory)})`).join(', ') || 'cpu']);
+    process.stdout.write(`placement plan on ${client.baseUrl} now:\n${table(['REPLICA', 'NODE', 'CPU', 'MEMORY', 'GPUS'], rows)}\n`);
+    for (const u of preview.placement.unplaced) process.stdout.write(`  ${u.replicaId.replace(/^preview\./, '')}: cannot be placed: ${u.summary}\n`);
+  } catch (err) {
+    if (!(err instanceof GridlineError) || err.code !== 'UNAVAILABLE') throw err;
+    process.stdout.write(`placement plan: skipped (${err.message})\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+import type { Logger } from '../../common/logger.js';
+import { GridlineError } from '../../common/errors.js';
+import { startWorkerNode } from '../../worker-node/worker-node.js';
+
+export interface WorkerCommandOptions {
+  readonly coordinator: string;
+  readonly joinToken: string | undefined;
+  readonly nodeId?: string;
+  readonly gpus?: string;
+  readonly label: readonly string[];
+  readonly redisUrl?: string;
+}
+
+/** `gridline worker`: joins a cluster and runs what the coordinator assigns until stopped. */
+export async function workerCommand(options: WorkerCommandOptions, logger: Logger): Promise<number> {
+  const joinToken = options.joinToken ?? process.env.GRIDLINE_JOIN_TOKEN;
+  if (!joinToken) {
+    throw new GridlineError('INVALID_ARGUMENT', 'a join token is required: pass --join-token TOKEN (printed by `gridline up`) or set GRIDLINE_JOIN_TOKEN');
+  }
+  const labels: Record<string, string> = {};
+  for (const l of options.label) {
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw new GridlineError('INVALID_ARGUMENT', `--label "${l}" must be key=value`);
+    labels[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  const coordinator = options.coordinator.replace(/^grpc:\/\//, '');
+  const node = await startWorkerNode({
+    coordinator, joinToken, labels,
+    ...(options.nodeId ? { nodeId: options.nodeId } : {}),
+    ...(options.gpus ? { gpus: options.gpus } : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+  }, logger);
+  const signal = await new Promise<string>((resolve) => {
+    const on = (name: string) => () => resolve(name);
+    process.once('SIGINT', on('SIGINT'));
+    process.once('SIGTERM', on('SIGTERM'));
+    void node.fatal.then((err) => resolve(`fatal: ${err.message}`));
+  });
+  logger.info({ node: node.nodeId, reason: signal }, 'worker stopping');
+  await node.stop({ drain: true });
+  return signal.startsWith('fatal') ? 1 : 0;
+}

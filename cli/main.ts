@@ -1,0 +1,129 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isGridlineError } from '../common/errors.js';
+import { createLogger } from './create-logger.js';
+import { CoordinatorClient, defaultCoordinatorUrl } from './coordinator-client.js';
+import { coordinatorCommand } from './commands/coordinator.js';
+import { demoCommand } from './commands/demo.js';
+import { nodesCommand } from './commands/nodes.js';
+import { cancelCommand, runsCommand } from './commands/runs.js';
+import { submitCommand } from './commands/submit.js';
+import { upCommand } from './commands/up.js';
+import { validateCommand } from './commands/validate.js';
+import { workerCommand } from './commands/worker.js';
+
+function int(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    return n;
+  };
+}
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  return v === undefined || v === '' ? fallback : int(name)(v);
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const client = (url: string | undefined): CoordinatorClient => new CoordinatorClient(url ?? defaultCoordinatorUrl());
+const coordinatorOption = (): Option => new Option('--coordinator-url <url>', 'coordinator HTTP API (default: GRIDLINE_COORDINATOR or http://127.0.0.1:7070)');
+
+const program = new Command('gridline')
+  .description('gridline: run AI pipelines on a fleet of GPU worker nodes')
+  .showHelpAfterError();
+
+program.command('up')
+  .description('start a local cluster (Redis, coordinator, workers) and keep it running until Ctrl-C')
+  .option('--workers <n>', 'worker processes to start', int('--workers'), 1)
+  .option('--host <host>', 'address to listen on', process.env.GRIDLINE_HOST ?? '127.0.0.1')
+  .option('--http-port <port>', 'coordinator HTTP API port (GRIDLINE_HTTP_PORT)', int('--http-port'), envInt('GRIDLINE_HTTP_PORT', 7070))
+  .option('--grpc-port <port>', 'coordinator gRPC port (GRIDLINE_GRPC_PORT)', int('--grpc-port'), envInt('GRIDLINE_GRPC_PORT', 7071))
+  .option('--gateway-port <port>', 'gateway HTTP port (GRIDLINE_GATEWAY_PORT)', int('--gateway-port'), envInt('GRIDLINE_GATEWAY_PORT', 8000))
+  .option('--gateway-grpc-port <port>', 'gateway gRPC port (GRIDLINE_GATEWAY_GRPC_PORT)', int('--gateway-grpc-port'), envInt('GRIDLINE_GATEWAY_GRPC_PORT', 8001))
+  .option('--redis-url <url>', 'use this Redis instead of a private redis-server (REDIS_URL)')
+  .option('--data-dir <dir>', 'where the private Redis and logs live', '.gridline')
+  .option('--gpus <spec>', 'GPUs of the local workers: auto, none, or sim:2xA100-80GB')
+  .action(async (o: { workers: number; host: string; httpPort: number; grpcPort: number; gatewayPort: number; gatewayGrpcPort: number; redisUrl?: string; dataDir: string; gpus?: string }) => {
+    const logger = createLogger({ name: 'gridline' });
+    await upCommand({ ...o, redisUrl: o.redisUrl ?? process.env.REDIS_URL ?? null }, logger);
+  });
+
+program.command('coordinator')
+  .description('run the coordinator alone')
+  .option('--host <host>', 'address to listen on', process.env.GRIDLINE_HOST ?? '127.0.0.1')
+  .option('--http-port <port>', 'HTTP API port (GRIDLINE_HTTP_PORT; 0 = any free port)', int('--http-port'), envInt('GRIDLINE_HTTP_PORT', 7070))
+  .option('--grpc-port <port>', 'gRPC port (GRIDLINE_GRPC_PORT; 0 = any free port)', int('--grpc-port'), envInt('GRIDLINE_GRPC_PORT', 7071))
+  .option('--redis-url <url>', 'Redis (REDIS_URL)', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  .option('--advertise-redis-url <url>', 'Redis URL handed to workers, if they reach it at another address')
+  .option('--key-prefix <prefix>', 'prefix of every Redis key (GRIDLINE_KEY_PREFIX)', process.env.GRIDLINE_KEY_PREFIX ?? 'gridline')
+  .option('--join-token <token>', 'join token workers must present (GRIDLINE_JOIN_TOKEN; default: stored in Redis or created)', process.env.GRIDLINE_JOIN_TOKEN)
+  .option('--heartbeat-ms <ms>', 'heartbeat interval set for nodes; the TTL is 2.5x', int('--heartbeat-ms'), envInt('GRIDLINE_HEARTBEAT_MS', 1000))
+  .action(async (o: Parameters<typeof coordinatorCommand>[0]) => {
+    await coordinatorCommand(o, createLogger({ name: 'coordinator' }));
+  });
+
+program.command('worker')
+  .description('register this machine as a worker node and run what the coordinator assigns')
+  .requiredOption('--coordinator <host:port>', 'coordinator gRPC address', process.env.GRIDLINE_COORDINATOR_GRPC)
+  .option('--join-token <token>', 'join token (GRIDLINE_JOIN_TOKEN)')
+  .option('--node-id <id>', 'node id (default: hostname plus a random suffix)')
+  .option('--gpus <spec>', 'auto (nvidia-smi), none, or simulated: sim:2xA100-80GB', 'auto')
+  .option('--label <key=value>', 'node label, repeatable', collect, [])
+  .option('--redis-url <url>', 'reach Redis here instead of the URL the coordinator announces')
+  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string }) => {
+    process.exitCode = await workerCommand({ ...o, joinToken: o.joinToken }, createLogger({ name: 'worker' }));
+  });
+
+program.command('nodes')
+  .description('list registered worker nodes')
+  .addOption(coordinatorOption())
+  .option('--json', 'print JSON')
+  .action(async (o: { coordinatorUrl?: string; json?: boolean }) => nodesCommand(client(o.coordinatorUrl), o.json === true));
+
+program.command('validate')
+  .argument('<file>', 'pipeline YAML or JSON')
+  .description('check a pipeline and print its stages, queues and placement plan')
+  .addOption(coordinatorOption())
+  .action(async (file: string, o: { coordinatorUrl?: string }) => {
+    process.exitCode = await validateCommand(file, client(o.coordinatorUrl));
+  });
+
+program.command('submit')
+  .argument('<file>', 'pipeline YAML or JSON')
+  .description('run a pipeline')
+  .option('--wait', 'follow the run with a progress bar per stage; exit 0 only if every item reached the sink')
+  .addOption(coordinatorOption())
+  .action(async (file: string, o: { wait?: boolean; coordinatorUrl?: string }) => {
+    process.exitCode = (await submitCommand(file, o.wait === true, client(o.coordinatorUrl))).code;
+  });
+
+program.command('runs')
+  .argument('[id]', 'a run id')
+  .description('list runs, or show one with its per-stage counters')
+  .option('--json', 'print JSON')
+  .addOption(coordinatorOption())
+  .action(async (id: string | undefined, o: { json?: boolean; coordinatorUrl?: string }) => runsCommand(client(o.coordinatorUrl), id, o.json === true));
+
+program.command('cancel')
+  .argument('<id>', 'a run id')
+  .description('cancel a run and free its replicas')
+  .addOption(coordinatorOption())
+  .action(async (id: string, o: { coordinatorUrl?: string }) => cancelCommand(client(o.coordinatorUrl), id));
+
+program.command('demo')
+  .description('start a local cluster, run pipelines/ocr.yaml on the sample image, print the text, stop (npm start)')
+  .option('--data-dir <dir>', 'where the private Redis and logs live', '.gridline')
+  .option('--redis-url <url>', 'use this Redis instead of a private redis-server (REDIS_URL)')
+  .action(async (o: { dataDir: string; redisUrl?: string }) => {
+    const logger = createLogger({ name: 'gridline', level: 'warn' });
+    process.exitCode = await demoCommand({ dataDir: o.dataDir, redisUrl: o.redisUrl ?? process.env.REDIS_URL ?? null, host: '127.0.0.1' }, logger);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Expected failures print one clear line; anything else is a bug and keeps its stack.
+  if (isGridlineError(err)) process.stderr.write(`gridline: ${err.message}\n`);
+  else process.stderr.write(`gridline: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,49 @@
+import cliProgress from 'cli-progress';
+import type { RunView } from '../common/run-types.js';
+import { FINAL_RUN_STATUSES } from '../common/run-types.js';
+import type { CoordinatorClient } from './coordinator-client.js';
+
+/**
+ * Follows a run until it ends: one progress bar per stage on a terminal, a line per change
+ * otherwise (CI logs). Resolves with the final view.
+ */
+export async function followRun(client: CoordinatorClient, runId: string, out: NodeJS.WriteStream = process.stderr, pollMs = 250): Promise<RunView> {
+  const tty = out.isTTY === true;
+  const bars = tty
+    ? new cliProgress.MultiBar({ stream: out, format: ' {stage} |{bar}| {value}/{total} done  {active} active  {failed} failed', barsize: 30, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic)
+    : null;
+  const byStage = new Map<string, cliProgress.SingleBar>();
+  let lastLine = '';
+  let view: RunView;
+  for (;;) {
+    view = await client.request<RunView>('GET', `/v1/runs/${encodeURIComponent(runId)}`);
+    const total = view.items.total ?? 0;
+    const width = Math.max(...view.stages.map((s) => s.name.length));
+    for (const stage of view.stages) {
+      const c = view.counters[stage.name] ?? { queued: 0, active: 0, completed: 0, failed: 0 };
+      const done = stage.kind === 'source' ? c.completed + c.failed : c.completed + c.failed;
+      const payload = { stage: stage.name.padEnd(width), active: c.active, failed: c.failed };
+      if (bars) {
+        let bar = byStage.get(stage.name);
+        if (!bar) {
+          bar = bars.create(total, done, payload);
+          byStage.set(stage.name, bar);
+        }
+        bar.setTotal(total);
+        bar.update(done, payload);
+      }
+    }
+    if (!bars) {
+      const line = `${view.status}: ` + view.stages.map((s) => {
+        const c = view.counters[s.name];
+        return `${s.name} ${(c?.completed ?? 0) + (c?.failed ?? 0)}/${total}`;
+      }).join(', ');
+      if (line !== lastLine) out.write(`${line}\n`);
+      lastLine = line;
+    }
+    if (FINAL_RUN_STATUSES.includes(view.status)) break;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  bars?.stop();
+  return view;
+}

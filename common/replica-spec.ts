@@ -1,0 +1,23 @@
+import type { ChunkingSpec, SinkSpec, SourceSpec, UserStage } from './pipeline/types.js';
+import type { StageKind } from './run-types.js';
+
+/** What a worker needs to run one stage replica; sent as JSON in StartReplica.spec_json. */
+export interface ReplicaSpec {
+  readonly replicaId: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly kind: StageKind;
+  readonly queue: string;
+  /** Queue the stage's output goes to (null for the sink). */
+  readonly nextQueue: string | null;
+  readonly nextStage: string | null;
+  readonly keyPrefix: string;
+  readonly chunking: ChunkingSpec;
+  readonly source: SourceSpec | null;
+  readonly sink: SinkSpec | null;
+  readonly userStage: UserStage | null;
+  readonly concurrency: number;
+  readonly retry: { readonly attempts: number; readonly backoffMs: number };
+  /** GPU indexes granted to this replica (empty: CPU). */
+  readonly gpuIndexes: readonly number[];
+}

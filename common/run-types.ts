@@ -1,0 +1,76 @@
+import type { PipelineSpec } from './pipeline/types.js';
+
+/** Lifecycle of a run; `pending` waits for placement, the last three are final. */
+export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export type StageKind = 'source' | 'preprocessing' | 'model-serving' | 'sink';
+
+export interface StageCounters {
+  readonly queued: number;
+  readonly active: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export interface PlannedStage {
+  readonly name: string;
+  readonly kind: StageKind;
+  readonly queue: string;
+  /** Name of the stage this one feeds (null for the sink). */
+  readonly next: string | null;
+  readonly replicas: number;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly status: RunStatus;
+  /** Why the run is pending or failed. */
+  readonly reason: string | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly stages: readonly PlannedStage[];
+  readonly spec: PipelineSpec;
+}
+
+export interface RunView extends Omit<RunRecord, 'spec'> {
+  readonly items: { readonly total: number | null; readonly completed: number; readonly failed: number };
+  readonly counters: Readonly<Record<string, StageCounters>>;
+  readonly replicas: readonly AssignmentRecord[];
+  readonly errors: readonly { readonly stage: string; readonly itemId: string; readonly key: string; readonly code: string; readonly message: string }[];
+  readonly sinkPath: string;
+}
+
+export type NodeState = 'ready' | 'disconnected' | 'draining' | 'lost';
+
+export interface NodeRecord {
+  readonly id: string;
+  readonly hostname: string;
+  readonly state: NodeState;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly gpus: readonly { readonly index: number; readonly uuid: string; readonly model: string; readonly memory: number; readonly simulated: boolean }[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly registeredAt: string;
+  readonly lastHeartbeatAt: string;
+  readonly agentVersion: string;
+}
+
+export type ReplicaPhase = 'pending' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface AssignmentRecord {
+  readonly replicaId: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly kind: StageKind;
+  /** Null while unplaced. */
+  readonly nodeId: string | null;
+  readonly phase: ReplicaPhase;
+  readonly message: string;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly gpus: readonly { readonly index: number; readonly memory: number }[];
+}

@@ -1,0 +1,102 @@
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
+import { GridlineError } from '../common/errors.js';
+import { keySpace } from '../common/keys.js';
+import type { Logger } from '../common/logger.js';
+import { loadClusterProto } from '../proto/load-cluster-proto.js';
+import { createHttpApp } from './api/http-app.js';
+import { coordinatorConfig, newJoinToken, type CoordinatorOptions } from './config.js';
+import { ClusterService } from './grpc/cluster-service.js';
+import { bullmqRunQueues } from './queues/run-queues.js';
+import { NodeRegistry } from './registry/node-registry.js';
+import { RunManager } from './runs/run-manager.js';
+import { redisCoordinatorStore } from './store/coordinator-store.js';
+
+export interface RunningCoordinator {
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+  readonly joinToken: string;
+  readonly registry: NodeRegistry;
+  readonly runs: RunManager;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the control plane: state from Redis, the node registry with its lease sweep, the run
+ * reconcile loop, the gRPC Cluster service and the REST API.
+ */
+export async function startCoordinator(options: CoordinatorOptions, logger: Logger): Promise<RunningCoordinator> {
+  const config = coordinatorConfig(options);
+  const keys = keySpace(config.keyPrefix);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new GridlineError('UNAVAILABLE', `cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
+  }
+  const store = redisCoordinatorStore(redis, keys);
+  const joinToken = config.joinToken ?? (await store.joinToken(newJoinToken()));
+  const lease = { heartbeatIntervalMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs };
+  const registry = new NodeRegistry(store, lease, logger.child({ component: 'registry' }));
+  await registry.load();
+  const cluster = new ClusterService(
+    { joinToken, ...lease, redisUrl: config.advertisedRedisUrl, keyPrefix: config.keyPrefix },
+    registry, store, logger.child({ component: 'cluster' }),
+  );
+  await cluster.load();
+  const runs = new RunManager(
+    store, registry, bullmqRunQueues(redis, keys), cluster,
+    { keyPrefix: config.keyPrefix, reconcileIntervalMs: config.reconcileIntervalMs, unschedulableTimeoutMs: config.unschedulableTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
+    logger.child({ component: 'runs' }),
+  );
+  cluster.attach(runs);
+  await runs.load();
+
+  const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
+  grpcServer.addService(loadClusterProto().gridline.cluster.v1.Cluster.service, cluster.handlers());
+  const grpcPort = await new Promise<number>((resolve, reject) => {
+    grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  }).catch((err: unknown) => {
+    throw new GridlineError('UNAVAILABLE', `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${(err as Error).message}`, { cause: err });
+  });
+
+  const app = createHttpApp({
+    runs, registry, logger: logger.child({ component: 'api' }), bodyLimit: config.bodyLimitBytes,
+    health: async () => ({ redis: await redis.ping().then(() => 'ok', (e: Error) => e.message) }),
+  });
+  const http: HttpServer = await new Promise((resolve, reject) => {
+    const server = app.listen(config.httpPort, config.host, () => resolve(server));
+    server.once('error', (err) => reject(new GridlineError('UNAVAILABLE', `cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`, { cause: err })));
+  });
+  const httpPort = (http.address() as AddressInfo).port;
+
+  registry.start();
+  runs.start();
+  logger.info({ http: httpPort, grpc: grpcPort, heartbeatMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs }, 'coordinator listening');
+
+  return {
+    httpPort,
+    grpcPort,
+    httpUrl: `http://${config.host}:${httpPort}`,
+    grpcAddress: `${config.host}:${grpcPort}`,
+    joinToken,
+    registry,
+    runs,
+    async stop() {
+      registry.stop();
+      await runs.stop();
+      cluster.closeAll();
+      await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      grpcServer.forceShutdown();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../common/logger.js';
+import type { ReplicaPhase } from '../../common/run-types.js';
+import type { ClusterHandlers } from '../../proto/generated/gridline/cluster/v1/Cluster.js';
+import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
+import type { NodeMessage__Output } from '../../proto/generated/gridline/cluster/v1/NodeMessage.js';
+import type { ReplicaState__Output } from '../../proto/generated/gridline/cluster/v1/ReplicaState.js';
+import type { NodeRegistry } from '../registry/node-registry.js';
+import type { NodeChannel, ReportedReplica, RunManager } from '../runs/run-manager.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
+
+export interface ClusterServiceSettings {
+  readonly joinToken: string;
+  readonly heartbeatIntervalMs: number;
+  readonly ttlMs: number;
+  /** Redis URL handed to nodes (they may override it). */
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+}
+
+const PHASES: Record<string, ReplicaPhase> = {
+  REPLICA_PHASE_STARTING: 'starting',
+  REPLICA_PHASE_RUNNING: 'running',
+  REPLICA_PHASE_DRAINING: 'draining',
+  REPLICA_PHASE_STOPPED: 'stopped',
+  REPLICA_PHASE_FAILED: 'failed',
+};
+
+function toReported(r: ReplicaState__Output): ReportedReplica {
+  return { replicaId: r.replicaId, phase: PHASES[r.phase] ?? 'pending', message: r.message };
+}
+
+function hash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(hash(a), 'hex');
+  const y = Buffer.from(hash(b), 'hex');
+  return timingSafeEqual(x, y);
+}
+
+/**
+ * The coordinator side of proto/cluster.proto. Register checks the join token and issues a
+ * per-node credential; Connect checks it, then carries heartbeats up and assignments down.
+ * Also the NodeChannel the run manager sends through.
+ */
+export class ClusterService implements NodeChannel {
+  private readonly sessions = new Map<string, grpc.ServerDuplexStream<NodeMessage__Output, CoordinatorMessage>>();
+  private credentialHashes = new Map<string, string>();
+
+  constructor(
+    private readonly settings: ClusterServiceSettings,
+    private readonly registry: NodeRegistry,
+    private readonly store: CoordinatorStore,
+    private readonly logger: Logger,
+    private runs: RunManager | null = null,
+  ) {}
+
+  async load(): Promise<void> {
+    this.credentialHashes = await this.store.loadCredentialHashes();
+  }
+
+  attach(runs: RunManager): void {
+    this.runs = runs;
+  }
+
+  send(nodeId: string, message: CoordinatorMessage): boolean {
+    const session = this.sessions.get(nodeId);
+    if (!session || session.destroyed || session.writableEnded) return false;
+    return session.write(message) || true;
+  }
+
+  connectedNodes(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Ends every control stream (coordinator shutdown). */
+  closeAll(): void {
+    for (const s of this.sessions.values()) s.end();
+    this.sessions.clear();
+  }
+
+  handlers(): ClusterHandlers {
+    return {
+      Register: (call, callback) => {
+        void this.register(call.request).then(
+          (res) => callback(null, res),
+          (err: grpc.ServiceError) => callback(err),
+        );
+      },
+      Connect: (call) => this.connect(call),
+    };
+  }
+
+  private async register(req: Parameters<ClusterHandlers['Register']>[0]['request']) {
+    if (req.joinToken === '' || !sameSecret(req.joinToken, this.settings.joinToken)) {
+      throw Object.assign(new Error('invalid join token: create one with `gridline up` (printed at start) or pass the cluster\'s --join-token'), { code: grpc.status.UNAUTHENTICATED });
+    }
+    const nodeId = req.nodeId !== '' ? req.nodeId : `node-${randomBytes(4).toString('hex')}`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
+      throw Object.assign(new Error(`node id "${nodeId}" must be 1-63 letters, digits, '.', '_' or '-'`), { code: grpc.status.INVALID_ARGUMENT });
+    }
+    if (this.sessions.has(nodeId)) {
+      throw Object.assign(new Error(`node id ${nodeId} is connected already: give each worker its own --node-id`), { code: grpc.status.ALREADY_EXISTS });
+    }
+    const resources = req.resources;
+    await this.registry.register({
+      id: nodeId,
+      hostname: req.hostname,
+      cpu: resources?.cpu ?? 0,
+      memory: Number(resources?.memoryBytes ?? 0),
+      gpus: (resources?.gpus ?? []).map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, memory: Number(g.memoryBytes), simulated: g.simulated })),
+      labels: { ...req.labels },
+      agentVersion: req.agentVersion,
+    });
+    const credential = randomBytes(24).toString('base64url');
+    this.credentialHashes.set(nodeId, hash(credential));
+    await this.store.saveCredentialHash(nodeId, hash(credential));
+    this.logger.info({ node: nodeId, host: req.hostname, gpus: resources?.gpus.length ?? 0 }, 'node registered');
+    return {
+      nodeId,
+      nodeCredential: credential,
+      heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+      ttlMs: this.settings.ttlMs,
+      redisUrl: this.settings.redisUrl,
+      keyPrefix: this.settings.keyPrefix,
+    };
+  }
+
+  private connect(call: grpc.ServerDuplexStream<NodeMessage__Output, CoordinatorMessage>): void {
+    const nodeId = String(call.metadata.get('x-gridline-node-id')[0] ?? '');
+    const auth = String(call.metadata.get('authorization')[0] ?? '');
+    const credential = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    const expected = this.credentialHashes.get(nodeId);
+    if (expected === undefined || credential === '' || hash(credential) !== expected || this.registry.get(nodeId) === undefined) {
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId || '(none)'} is not registered with this credential: register again` });
+      return;
+    }
+    const previous = this.sessions.get(nodeId);
+    if (previous) previous.end();
+    this.sessions.set(nodeId, call);
+    call.write({ settings: { heartbeatIntervalMs: this.settings.heartbeatIntervalMs, ttlMs: this.settings.ttlMs } });
+    void this.registry.connected(nodeId).then(() => {
+      this.logger.info({ node: nodeId }, 'node connected');
+      this.runs?.resendAll(nodeId);
+      return this.runs?.reconcileNow();
+    }).catch((err: unknown) => this.logger.error({ err, node: nodeId }, 'handling a node connection failed'));
+
+    call.on('data', (msg: NodeMessage__Output) => {
+      if (msg.heartbeat) {
+        if (!this.registry.heartbeat(nodeId)) {
+          // Lost while silent: a fresh registration brings it back cleanly.
+          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId} was marked lost: register again` });
+          return;
+        }
+        this.runs?.onHeartbeat(nodeId, msg.heartbeat.replicas.map(toReported));
+      } else if (msg.replica) {
+        this.runs?.onReplicaState(nodeId, toReported(msg.replica));
+      }
+    });
+    const closed = (): void => {
+      if (this.sessions.get(nodeId) !== call) return;
+      this.sessions.delete(nodeId);
+      this.logger.info({ node: nodeId }, 'node control stream closed');
+      void this.registry.disconnected(nodeId).catch(() => undefined);
+    };
+    call.on('end', () => {
+      closed();
+      call.end();
+    });
+    call.on('error', closed);
+    call.on('cancelled', closed);
+    call.on('close', closed);
+  }
+}

@@ -1,0 +1,52 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { KeySpace } from '../../common/keys.js';
+import type { SourceJob } from '../../common/job-payload.js';
+
+/**
+ * The coordinator's only contact with the stage queues: it starts a run by putting one job on
+ * the source queue and removes a finished run's queues and blobs. It never touches items.
+ */
+export interface RunQueues {
+  startSource(runId: string, queue: string): Promise<void>;
+  cleanup(runId: string, queues: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function bullmqRunQueues(redis: Redis, keys: KeySpace): RunQueues {
+  return {
+    async startSource(runId, queue) {
+      const q = new Queue(queue, { connection: redis, prefix: keys.queuePrefix });
+      try {
+        const job: SourceJob = { runId, chunkId: 'source', items: [] };
+        // Fixed job id: submitting twice (or a restarted coordinator redoing it) adds nothing.
+        await q.add('source', job, { jobId: 'source', attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: false });
+      } finally {
+        await q.close();
+      }
+    },
+    async cleanup(runId, queues) {
+      for (const name of queues) {
+        const q = new Queue(name, { connection: redis, prefix: keys.queuePrefix });
+        try {
+          await q.obliterate({ force: true });
+        } finally {
+          await q.close();
+        }
+      }
+      await scanUnlink(redis, keys.blobPattern(runId));
+      await scanUnlink(redis, `${keys.prefix}:run:{${runId}}:counted:*`);
+      await redis.unlink(keys.runSinkWritten(runId));
+    },
+    async close() {},
+  };
+}
+
+async function scanUnlink(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    if (found.length > 0) await redis.unlink(...found);
+  } while (cursor !== '0');
+}

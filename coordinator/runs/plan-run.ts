@@ -1,0 +1,63 @@
+import { stageQueueName } from '../../common/keys.js';
+import type { PipelineSpec, ResourceRequest, RetryPolicy } from '../../common/pipeline/types.js';
+import type { PlannedStage, StageKind } from '../../common/run-types.js';
+import type { Assignment } from './assignment.js';
+
+/** Source and sink are light: one replica each, a sliver of a core. */
+const LIGHT: ResourceRequest = Object.freeze({ cpu: 0.05, memory: 128 * 1024 * 1024, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'required' });
+const LIGHT_RETRY: RetryPolicy = Object.freeze({ attempts: 5, backoffMs: 500 });
+
+export interface RunPlan {
+  readonly stages: readonly PlannedStage[];
+  readonly assignments: readonly Assignment[];
+}
+
+/**
+ * Turns a validated pipeline into the run's stages (source → user stages → sink, each with its
+ * queue) and one unplaced assignment per replica. Pure: placement happens later, in reconcile.
+ */
+export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): RunPlan {
+  type Draft = { name: string; kind: StageKind; replicas: number; concurrency: number; resources: ResourceRequest; nodeSelector: Readonly<Record<string, string>>; retry: RetryPolicy };
+  const drafts: Draft[] = [
+    { name: 'source', kind: 'source', replicas: 1, concurrency: 1, resources: LIGHT, nodeSelector: {}, retry: LIGHT_RETRY },
+    ...spec.stages.map((s): Draft => ({ name: s.name, kind: s.type, replicas: s.replicas, concurrency: s.concurrency, resources: s.resources, nodeSelector: s.nodeSelector, retry: s.retry })),
+    { name: 'sink', kind: 'sink', replicas: 1, concurrency: 1, resources: LIGHT, nodeSelector: {}, retry: LIGHT_RETRY },
+  ];
+  const stages: PlannedStage[] = drafts.map((d, i) => ({
+    name: d.name,
+    kind: d.kind,
+    queue: stageQueueName(runId, d.name),
+    next: drafts[i + 1]?.name ?? null,
+    replicas: d.replicas,
+  }));
+  const assignments: Assignment[] = [];
+  drafts.forEach((d, i) => {
+    const nextDraft = drafts[i + 1];
+    for (let r = 0; r < d.replicas; r++) {
+      const replicaId = `${runId}.${d.name}.${r}`;
+      const userStage = spec.stages.find((s) => s.name === d.name) ?? null;
+      assignments.push({
+        replicaId, runId, stage: d.name, kind: d.kind, nodeId: null, phase: 'pending', message: '',
+        cpu: 0, memory: 0, gpus: [],
+        request: { replicaId, group: `${runId}/${d.name}`, resources: d.resources, nodeSelector: d.nodeSelector },
+        spec: {
+          replicaId, runId, stage: d.name, kind: d.kind,
+          queue: stages[i]!.queue,
+          nextQueue: stages[i + 1]?.queue ?? null,
+          nextStage: nextDraft?.name ?? null,
+          keyPrefix,
+          chunking: spec.chunking,
+          source: d.kind === 'source' ? spec.source : null,
+          sink: d.kind === 'sink' ? spec.sink : null,
+          userStage,
+          concurrency: d.concurrency,
+          // Jobs added to the next queue carry that stage's retry policy.
+          retry: nextDraft?.retry ?? d.retry,
+        },
+        unplacedSince: null,
+        unplacedReason: null,
+      });
+    }
+  });
+  return { stages, assignments };
+}

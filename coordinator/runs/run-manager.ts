@@ -1,0 +1,343 @@
+import { randomBytes } from 'node:crypto';
+import { GridlineError } from '../../common/errors.js';
+import { SOURCE_DONE_FIELD, SOURCE_TOTAL_FIELD } from '../../common/job-payload.js';
+import type { Logger } from '../../common/logger.js';
+import type { PipelineSpec } from '../../common/pipeline/types.js';
+import type { ReplicaSpec } from '../../common/replica-spec.js';
+import { FINAL_RUN_STATUSES, type NodeRecord, type ReplicaPhase, type RunRecord, type RunStatus, type RunView, type StageCounters } from '../../common/run-types.js';
+import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
+import type { RunQueues } from '../queues/run-queues.js';
+import type { NodeRegistry } from '../registry/node-registry.js';
+import { place } from '../scheduler/place.js';
+import type { Placement, PlacementResult } from '../scheduler/types.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
+import { publicAssignment, type Assignment } from './assignment.js';
+import { planRun } from './plan-run.js';
+
+/** Sends a control message to a node over its stream; false when the node is not connected. */
+export interface NodeChannel {
+  send(nodeId: string, message: CoordinatorMessage): boolean;
+}
+
+export interface RunManagerSettings {
+  readonly keyPrefix: string;
+  readonly reconcileIntervalMs: number;
+  /** A run whose replicas cannot be placed for this long fails, saying what is short. */
+  readonly unschedulableTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+}
+
+export interface ReportedReplica {
+  readonly replicaId: string;
+  readonly phase: ReplicaPhase;
+  readonly message: string;
+}
+
+/**
+ * Owns runs and their replica assignments. A reconcile loop compares what should run with what
+ * does: it places unbound replicas, re-places those of lost nodes, starts runs, notices failures
+ * and completion, and cleans up. The loop logs and goes on; it never dies on an error.
+ */
+export class RunManager {
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly assignments = new Map<string, Assignment>();
+  /** When each assignment was last sent to its node (memory only: resent after a restart). */
+  private readonly sentAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: CoordinatorStore,
+    private readonly registry: NodeRegistry,
+    private readonly queues: RunQueues,
+    private readonly channel: NodeChannel,
+    private readonly settings: RunManagerSettings,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    registry.on('lost', (node) => this.onNodeLost(node));
+  }
+
+  async load(): Promise<void> {
+    for (const run of await this.store.loadRuns()) this.runs.set(run.id, run);
+    for (const a of await this.store.loadAssignments()) this.assignments.set(a.replicaId, a);
+    this.logger.info({ runs: this.runs.size, assignments: this.assignments.size }, 'coordinator state loaded from Redis');
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.reconcileNow(), this.settings.reconcileIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.reconciling;
+  }
+
+  async submit(spec: PipelineSpec): Promise<RunRecord> {
+    const id = `${spec.metadata.name}-${new Date(this.now()).toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
+    const plan = planRun(id, spec, this.settings.keyPrefix);
+    const run: RunRecord = {
+      id, pipeline: spec.metadata.name, status: 'pending', reason: 'waiting for placement',
+      createdAt: new Date(this.now()).toISOString(), startedAt: null, finishedAt: null,
+      stages: plan.stages, spec,
+    };
+    await this.store.saveAssignments(plan.assignments);
+    await this.store.saveRun(run);
+    this.runs.set(id, run);
+    for (const a of plan.assignments) this.assignments.set(a.replicaId, a);
+    // Queued now, processed once the source replica is up: the queue is the hand-off.
+    await this.queues.startSource(id, plan.stages[0]!.queue);
+    this.logger.info({ run: id, stages: plan.stages.length, replicas: plan.assignments.length }, 'run submitted');
+    void this.reconcileNow();
+    return run;
+  }
+
+  /** What placement would do for a pipeline right now, without changing anything. */
+  preview(spec: PipelineSpec): { stages: RunRecord['stages']; placement: PlacementResult } {
+    const plan = planRun('preview', spec, this.settings.keyPrefix);
+    const placement = place(this.registry.views(), this.boundPlacements(), plan.assignments.map((a) => a.request));
+    return { stages: plan.stages, placement };
+  }
+
+  async cancel(runId: string): Promise<RunRecord> {
+    const run = this.requireRun(runId);
+    if (FINAL_RUN_STATUSES.includes(run.status)) {
+      throw new GridlineError('CONFLICT', `run ${runId} already ended (${run.status})`);
+    }
+    return this.finish(run, 'cancelled', 'cancelled by request');
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    return this.runs.get(runId);
+  }
+
+  listRuns(): RunRecord[] {
+    return [...this.runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async view(runId: string): Promise<RunView> {
+    const run = this.requireRun(runId);
+    const raw = await this.store.runCounters(runId);
+    const num = (field: string): number => Number(raw[field] ?? 0);
+    const counters: Record<string, StageCounters> = {};
+    for (const stage of run.stages) {
+      const added = stage.kind === 'source' ? num(SOURCE_TOTAL_FIELD) : num(`${stage.name}:queued`);
+      const completed = num(`${stage.name}:completed`);
+      const failed = num(`${stage.name}:failed`);
+      const active = Math.max(0, num(`${stage.name}:active`));
+      counters[stage.name] = { queued: Math.max(0, added - completed - failed - active), active, completed, failed };
+    }
+    const failed = run.stages.reduce((sum, s) => sum + (counters[s.name]?.failed ?? 0), 0);
+    const errors = (await this.store.runErrors(runId, 20)).map((e) => JSON.parse(e) as RunView['errors'][number]);
+    const { spec, ...rest } = run;
+    return {
+      ...rest,
+      items: { total: raw[SOURCE_TOTAL_FIELD] === undefined ? null : num(SOURCE_TOTAL_FIELD), completed: counters.sink?.completed ?? 0, failed },
+      counters,
+      replicas: [...this.assignments.values()].filter((a) => a.runId === runId).map(publicAssignment),
+      errors,
+      sinkPath: spec.sink.path,
+    };
+  }
+
+  /** Everything a node should be running (sent again when its stream reconnects). */
+  resendAll(nodeId: string): void {
+    for (const a of this.assignments.values()) {
+      if (a.nodeId === nodeId) this.sendStart(a);
+    }
+  }
+
+  onReplicaState(nodeId: string, report: ReportedReplica): void {
+    const a = this.assignments.get(report.replicaId);
+    if (!a || a.nodeId !== nodeId) return;
+    if (a.phase === report.phase && a.message === report.message) return;
+    this.update({ ...a, phase: report.phase, message: report.message });
+    if (report.phase === 'failed') void this.reconcileNow();
+  }
+
+  /** Reconciles a node's own list of replicas with the assignment table. */
+  onHeartbeat(nodeId: string, reported: readonly ReportedReplica[]): void {
+    const running = new Set<string>();
+    for (const r of reported) {
+      running.add(r.replicaId);
+      const a = this.assignments.get(r.replicaId);
+      if (!a || a.nodeId !== nodeId) {
+        // A replica the node should not have (its run ended, or it moved while the node was away).
+        if (r.phase !== 'stopped') this.channel.send(nodeId, { stop: { replicaId: r.replicaId, drain: false } });
+        continue;
+      }
+      this.onReplicaState(nodeId, r);
+    }
+    const grace = 3 * this.settings.heartbeatIntervalMs;
+    for (const a of this.assignments.values()) {
+      if (a.nodeId === nodeId && !running.has(a.replicaId) && this.now() - (this.sentAt.get(a.replicaId) ?? 0) > grace) {
+        this.sendStart(a);
+      }
+    }
+  }
+
+  /** Runs one reconcile pass now (coalesced with one in progress). */
+  reconcileNow(): Promise<void> {
+    if (this.reconciling) return this.reconciling;
+    this.reconciling = this.reconcile()
+      .catch((err: unknown) => this.logger.error({ err }, 'reconcile pass failed; will retry'))
+      .finally(() => {
+        this.reconciling = null;
+      });
+    return this.reconciling;
+  }
+
+  private async reconcile(): Promise<void> {
+    const active = [...this.runs.values()].filter((r) => !FINAL_RUN_STATUSES.includes(r.status));
+    if (active.length === 0) return;
+    await this.placeUnbound(active);
+    for (const run of active) {
+      try {
+        await this.reconcileRun(run);
+      } catch (err) {
+        this.logger.error({ err, run: run.id }, 'reconciling a run failed; will retry');
+      }
+    }
+  }
+
+  private async placeUnbound(active: readonly RunRecord[]): Promise<void> {
+    const activeIds = new Set(active.map((r) => r.id));
+    const unbound = [...this.assignments.values()].filter((a) => a.nodeId === null && activeIds.has(a.runId));
+    if (unbound.length === 0) return;
+    const result = place(this.registry.views(), this.boundPlacements(), unbound.map((a) => a.request));
+    const changed: Assignment[] = [];
+    for (const p of result.placements) {
+      const a = this.assignments.get(p.replicaId)!;
+      const bound: Assignment = {
+        ...a, nodeId: p.nodeId, phase: 'starting', message: '', cpu: p.cpu, memory: p.memory,
+        gpus: p.gpus, unplacedSince: null, unplacedReason: null,
+      };
+      this.assignments.set(a.replicaId, bound);
+      changed.push(bound);
+    }
+    for (const u of result.unplaced) {
+      const a = this.assignments.get(u.replicaId)!;
+      if (a.unplacedReason === u.summary && a.unplacedSince !== null) continue;
+      const next: Assignment = { ...a, unplacedSince: a.unplacedSince ?? this.now(), unplacedReason: u.summary };
+      this.assignments.set(a.replicaId, next);
+      changed.push(next);
+    }
+    await this.store.saveAssignments(changed);
+    for (const p of result.placements) {
+      const a = this.assignments.get(p.replicaId)!;
+      this.logger.info({ replica: a.replicaId, node: p.nodeId, gpus: p.gpus.map((g) => g.index) }, 'replica placed');
+      this.sendStart(a);
+    }
+  }
+
+  private async reconcileRun(run: RunRecord): Promise<void> {
+    const mine = [...this.assignments.values()].filter((a) => a.runId === run.id);
+    const failedReplica = mine.find((a) => a.phase === 'failed');
+    if (failedReplica) {
+      await this.finish(run, 'failed', `replica ${failedReplica.replicaId} failed on node ${failedReplica.nodeId}: ${failedReplica.message}`);
+      return;
+    }
+    const unplaced = mine.filter((a) => a.nodeId === null);
+    if (unplaced.length > 0) {
+      const first = unplaced[0]!;
+      const reason = `stage ${first.stage} cannot be placed: ${first.unplacedReason ?? 'no nodes yet'}`;
+      if (first.unplacedSince !== null && this.now() - first.unplacedSince > this.settings.unschedulableTimeoutMs) {
+        await this.finish(run, 'failed', `unschedulable for ${Math.round(this.settings.unschedulableTimeoutMs / 1000)}s: ${reason}`);
+        return;
+      }
+      if (run.reason !== reason) await this.save({ ...run, reason });
+      return;
+    }
+    if (run.status === 'pending') {
+      await this.save({ ...run, status: 'running', reason: null, startedAt: new Date(this.now()).toISOString() });
+      this.logger.info({ run: run.id }, 'run running: every replica placed');
+    }
+    const counters = await this.store.runCounters(run.id);
+    if (counters['source:error'] !== undefined) {
+      await this.finish(run, 'failed', `source failed: ${counters['source:error']}`);
+      return;
+    }
+    if (counters[SOURCE_DONE_FIELD] === undefined) return;
+    const total = Number(counters[SOURCE_TOTAL_FIELD] ?? 0);
+    const sunk = Number(counters['sink:completed'] ?? 0);
+    const failed = run.stages.reduce((sum, s) => sum + Number(counters[`${s.name}:failed`] ?? 0), 0);
+    if (sunk + failed < total) return;
+    if (failed === 0) {
+      await this.finish(run, 'succeeded', null);
+    } else {
+      const [firstError] = await this.store.runErrors(run.id, 1);
+      const detail = firstError ? (JSON.parse(firstError) as { key: string; message: string }) : null;
+      await this.finish(run, 'failed', `${failed} of ${total} items failed${detail ? `; first: ${detail.key}: ${detail.message}` : ''}`);
+    }
+  }
+
+  private async finish(run: RunRecord, status: RunStatus, reason: string | null): Promise<RunRecord> {
+    const done: RunRecord = { ...run, status, reason, finishedAt: new Date(this.now()).toISOString() };
+    await this.save(done);
+    const mine = [...this.assignments.values()].filter((a) => a.runId === run.id);
+    for (const a of mine) {
+      if (a.nodeId !== null) this.channel.send(a.nodeId, { stop: { replicaId: a.replicaId, drain: false } });
+      this.assignments.delete(a.replicaId);
+      this.sentAt.delete(a.replicaId);
+    }
+    await this.store.deleteAssignments(mine.map((a) => a.replicaId));
+    this.logger.info({ run: run.id, status, reason }, 'run finished');
+    // Queues and blobs go once replicas had a moment to stop; counters and errors stay for the view.
+    const queues = run.stages.map((s) => s.queue);
+    setTimeout(() => {
+      this.queues.cleanup(run.id, queues).catch((err: unknown) => this.logger.warn({ err, run: run.id }, 'cleaning up a run failed'));
+    }, 2 * this.settings.heartbeatIntervalMs).unref();
+    return done;
+  }
+
+  private onNodeLost(node: NodeRecord): void {
+    const moved: Assignment[] = [];
+    for (const a of this.assignments.values()) {
+      if (a.nodeId !== node.id) continue;
+      const next: Assignment = { ...a, nodeId: null, phase: 'pending', message: `node ${node.id} lost`, cpu: 0, memory: 0, gpus: [] };
+      this.assignments.set(a.replicaId, next);
+      this.sentAt.delete(a.replicaId);
+      moved.push(next);
+    }
+    if (moved.length === 0) return;
+    this.logger.warn({ node: node.id, replicas: moved.length }, 'node lost: its replicas will be placed elsewhere');
+    this.store.saveAssignments(moved)
+      .then(() => this.reconcileNow())
+      .catch((err: unknown) => this.logger.error({ err }, 'saving re-placed assignments failed'));
+  }
+
+  private sendStart(a: Assignment): void {
+    if (a.nodeId === null) return;
+    const spec: ReplicaSpec = { ...a.spec, gpuIndexes: a.gpus.map((g) => g.index) };
+    const sent = this.channel.send(a.nodeId, {
+      start: { replicaId: a.replicaId, runId: a.runId, stage: a.stage, kind: a.kind, specJson: JSON.stringify(spec), gpuIndexes: spec.gpuIndexes as number[] },
+    });
+    if (sent) this.sentAt.set(a.replicaId, this.now());
+  }
+
+  private boundPlacements(): Placement[] {
+    const out: Placement[] = [];
+    for (const a of this.assignments.values()) {
+      if (a.nodeId !== null) out.push({ replicaId: a.replicaId, nodeId: a.nodeId, cpu: a.cpu, memory: a.memory, gpus: a.gpus, group: a.request.group });
+    }
+    return out;
+  }
+
+  private update(a: Assignment): void {
+    this.assignments.set(a.replicaId, a);
+    this.store.saveAssignments([a]).catch((err: unknown) => this.logger.warn({ err }, 'saving an assignment failed'));
+  }
+
+  private async save(run: RunRecord): Promise<void> {
+    this.runs.set(run.id, run);
+    await this.store.saveRun(run);
+  }
+
+  private requireRun(runId: string): RunRecord {
+    const run = this.runs.get(runId);
+    if (!run) throw new GridlineError('NOT_FOUND', `no run with id ${runId}`);
+    return run;
+  }
+}

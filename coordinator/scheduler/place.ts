@@ -1,0 +1,125 @@
+import { GridlineError } from '../../common/errors.js';
+import { CandidateIndex } from './candidate-index.js';
+import { ClusterState, requestMillicores } from './cluster-state.js';
+import { explainUnplaced } from './explain-unplaced.js';
+import { GpuFit } from './gpu-fit.js';
+import { pickCpuNode, pickGpuNode } from './pick-node.js';
+import { compareRequests } from './request-order.js';
+import type { GpuClaim, NodeView, Placement, PlacementResult, ReplicaRequest, Unplaced } from './types.js';
+
+function byId(a: NodeView, b: NodeView): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function assertUnique(ids: Iterable<string>, what: string): void {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new GridlineError('INVALID_ARGUMENT', `duplicate ${what} "${id}" given to the scheduler`);
+    seen.add(id);
+  }
+}
+
+/**
+ * Places replicas on nodes, Nomad style: filter the ready nodes (labels, CPU, memory, GPU count,
+ * GPU memory, GPU model), score the ones left (spread a group across nodes, bin-pack GPU memory,
+ * keep GPU nodes for GPU work, least-loaded CPU), bind the best, and go on with the capacity that
+ * is left. Pure and deterministic: the same input gives the same plan, whatever its order.
+ *
+ * `existing` placements take capacity on their nodes and count for spreading (via `group`).
+ * A request that fits nowhere goes to `unplaced` with a reason per node; infeasibility never
+ * throws. Duplicate node ids or replica ids do (INVALID_ARGUMENT): they are caller bugs.
+ */
+export function place(
+  nodes: readonly NodeView[],
+  existing: readonly Placement[],
+  requests: readonly ReplicaRequest[],
+): PlacementResult {
+  const allNodes = [...nodes].sort(byId);
+  assertUnique(
+    allNodes.map((node) => node.id),
+    'node id',
+  );
+  assertUnique(
+    requests.map((request) => request.replicaId),
+    'replica id',
+  );
+
+  const state = new ClusterState(
+    allNodes.filter((node) => node.state === 'ready'),
+    existing,
+  );
+  const index = new CandidateIndex(state);
+  const spread = new Int32Array(state.size);
+  const placements: Placement[] = [];
+  const unplaced: Unplaced[] = [];
+  // Free capacity only shrinks during a call, so a request shape that fit nowhere once fits
+  // nowhere later: its copies skip the search, and reuse the explanation while nothing changed.
+  const infeasible = new Map<string, { placedBefore: number; unplaced: Unplaced }>();
+
+  // Array.prototype.sort is stable: requests equal by every key keep their input order.
+  for (const request of [...requests].sort(compareRequests)) {
+    const { resources, nodeSelector, group, replicaId } = request;
+    const cpu = requestMillicores(resources.cpu);
+    const withGpu = resources.gpu > 0;
+    const canRunOnCpu = !withGpu || resources.gpuPolicy === 'preferred';
+    const shape = `${index.selectorId(nodeSelector)}|${cpu}|${resources.memory}|${resources.gpu}|${resources.gpuMemory}|${resources.gpuModel ?? ''}|${resources.gpuPolicy}`;
+
+    const known = infeasible.get(shape);
+    if (known !== undefined) {
+      const explained =
+        known.placedBefore === placements.length
+          ? { ...known.unplaced, replicaId }
+          : explainUnplaced(allNodes, state, index, request, !canRunOnCpu);
+      infeasible.set(shape, { placedBefore: placements.length, unplaced: explained });
+      unplaced.push(explained);
+      continue;
+    }
+
+    const counts = state.groupCounts(group);
+    if (counts !== undefined) for (const [node, count] of counts) spread[node] = count;
+
+    let placement: Placement | null = null;
+    if (withGpu) {
+      const fit = new GpuFit(state, resources.gpu, resources.gpuMemory, index.gpuMask(resources.gpuModel));
+      const node = pickGpuNode(
+        state,
+        index.nodesWithGpus(nodeSelector, resources.gpuModel),
+        cpu,
+        resources.memory,
+        spread,
+        fit,
+      );
+      if (node >= 0) {
+        fit.fit(node);
+        const gpus: GpuClaim[] = [];
+        for (let k = 0; k < fit.count; k += 1) {
+          const slot = fit.chosen[k]!;
+          gpus.push({ index: state.gpuIndex[slot]!, memory: fit.whole ? state.gpuMemory[slot]! : fit.memoryEach });
+        }
+        gpus.sort((a, b) => a.index - b.index);
+        state.claim(node, cpu, resources.memory, fit.chosen, fit.count, fit.whole ? null : fit.memoryEach, group);
+        placement = { replicaId, nodeId: state.nodes[node]!.id, cpu: resources.cpu, memory: resources.memory, gpus, group };
+      }
+    }
+    if (placement === null && canRunOnCpu) {
+      const node = pickCpuNode(state, index.nodesMatching(nodeSelector), cpu, resources.memory, spread);
+      if (node >= 0) {
+        state.claim(node, cpu, resources.memory, [], 0, null, group);
+        placement = { replicaId, nodeId: state.nodes[node]!.id, cpu: resources.cpu, memory: resources.memory, gpus: [], group };
+      }
+    }
+
+    // The group's map now also holds the node just chosen; reset every entry it names.
+    const after = state.groupCounts(group);
+    if (after !== undefined) for (const node of after.keys()) spread[node] = 0;
+
+    if (placement !== null) {
+      placements.push(placement);
+    } else {
+      const explained = explainUnplaced(allNodes, state, index, request, !canRunOnCpu);
+      infeasible.set(shape, { placedBefore: placements.length, unplaced: explained });
+      unplaced.push(explained);
+    }
+  }
+  return { placements, unplaced };
+}

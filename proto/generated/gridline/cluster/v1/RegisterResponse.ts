@@ -1,0 +1,20 @@
+// Original file: proto/cluster.proto
+
+
+export interface RegisterResponse {
+  'nodeId'?: (string);
+  'nodeCredential'?: (string);
+  'heartbeatIntervalMs'?: (number);
+  'ttlMs'?: (number);
+  'redisUrl'?: (string);
+  'keyPrefix'?: (string);
+}
+
+export interface RegisterResponse__Output {
+  'nodeId': (string);
+  'nodeCredential': (string);
+  'heartbeatIntervalMs': (number);
+  'ttlMs': (number);
+  'redisUrl': (string);
+  'keyPrefix': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/cluster.proto
+
+
+export interface Settings {
+  'heartbeatIntervalMs'?: (number);
+  'ttlMs'?: (number);
+}
+
+export interface Settings__Output {
+  'heartbeatIntervalMs': (number);
+  'ttlMs': (number);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/cluster.proto
+
+
+export interface StopReplica {
+  'replicaId'?: (string);
+  'drain'?: (boolean);
+}
+
+export interface StopReplica__Output {
+  'replicaId': (string);
+  'drain': (boolean);
+}

@@ -1,0 +1,114 @@
+import { basename } from 'node:path';
+import ort from 'onnxruntime-node';
+import { GridlineError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { isDType, tensor, type Tensor } from '../../common/tensor.js';
+import type { ModelRuntime, TensorInfo } from './model-runtime.js';
+
+export interface OnnxRuntimeOptions {
+  /** Try the CUDA execution provider first, falling back to CPU when it cannot load. */
+  readonly useGpu: boolean;
+  readonly logger: Logger;
+  /** Threads for one operator (onnxruntime's default: one per physical core). */
+  readonly intraOpThreads?: number;
+  /** Name used in log lines (default: the file name). */
+  readonly name?: string;
+}
+
+function toTensorInfo(meta: ort.InferenceSession.ValueMetadata): TensorInfo {
+  if (!meta.isTensor) return { name: meta.name, dtype: null, shape: null };
+  const dtype = isDType(meta.type) ? meta.type : null;
+  // onnxruntime reports [] both for scalars and for unknown shapes: treat it as unknown.
+  const shape = meta.shape.length === 0 ? null : meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null));
+  return { name: meta.name, dtype, shape };
+}
+
+/** Our tensor → onnxruntime's, over the same memory. */
+function toOrt(t: Tensor): ort.Tensor {
+  return new ort.Tensor(t.dtype, t.data, t.shape);
+}
+
+function fromOrt(name: string, value: ort.OnnxValue): Tensor {
+  const t = value as ort.Tensor;
+  if (!isDType(t.type) || typeof t.data === 'string' || Array.isArray(t.data)) {
+    throw new GridlineError('MODEL_ERROR', `output "${name}" has type ${t.type}, which gridline tensors cannot hold`);
+  }
+  // onnxruntime-node hands back arrays it allocated for this call: no copy needed.
+  return tensor(t.type, t.dims, t.data as Tensor['data']);
+}
+
+async function createSession(path: string, providers: string[], threads: number | undefined): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, {
+    executionProviders: providers,
+    graphOptimizationLevel: 'all',
+    ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
+  });
+}
+
+/**
+ * Why the CUDA provider libraries failed to load, once they have: they do not appear later in
+ * the process, so other models skip the attempt (and onnxruntime's native error line).
+ */
+let cudaFailure: string | null = null;
+
+/**
+ * Loads an ONNX model with onnxruntime-node (the one file that imports it). With useGpu it tries
+ * CUDA, then CPU; the provider chosen is logged once per model.
+ */
+export async function createOnnxRuntime(path: string, options: OnnxRuntimeOptions): Promise<ModelRuntime> {
+  const name = options.name ?? basename(path);
+  const { logger } = options;
+  let session: ort.InferenceSession | undefined;
+  let reason: string | null = null;
+  if (options.useGpu && cudaFailure === null) {
+    try {
+      session = await createSession(path, ['cuda', 'cpu'], options.intraOpThreads);
+      logger.info({ model: name, provider: 'cuda' }, `model ${name}: running on CUDA`);
+    } catch (err) {
+      reason = err instanceof Error ? err.message : String(err);
+      if (/failed to load|shared (library|object)/i.test(reason)) cudaFailure = reason;
+    }
+  }
+  if (session === undefined && options.useGpu) {
+    reason ??= cudaFailure;
+    logger.warn({ model: name, provider: 'cpu', reason }, `model ${name}: CUDA execution provider unavailable, falling back to CPU`);
+  }
+  if (session === undefined) {
+    try {
+      session = await createSession(path, ['cpu'], options.intraOpThreads);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new GridlineError('MODEL_LOAD_FAILED', `model ${name}: onnxruntime cannot load ${path}: ${why}`, { cause: err });
+    }
+    if (!options.useGpu) logger.info({ model: name, provider: 'cpu' }, `model ${name}: running on CPU (no GPU assigned)`);
+  }
+
+  const live = session;
+  const inputs = Object.freeze(live.inputMetadata.map(toTensorInfo));
+  const outputs = Object.freeze(live.outputMetadata.map(toTensorInfo));
+  let closed = false;
+  return {
+    inputs,
+    outputs,
+    async run(feeds) {
+      if (closed) throw new GridlineError('MODEL_ERROR', `model ${name} is closed`);
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [key, value] of Object.entries(feeds)) ortFeeds[key] = toOrt(value);
+      let results: ort.InferenceSession.ReturnType;
+      try {
+        results = await live.run(ortFeeds);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new GridlineError('MODEL_ERROR', `model ${name}: run failed: ${reason}`, { cause: err });
+      }
+      const out: Record<string, Tensor> = {};
+      for (const [key, value] of Object.entries(results)) out[key] = fromOrt(key, value);
+      return out;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await live.release();
+    },
+  };
+}

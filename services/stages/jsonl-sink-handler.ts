@@ -1,0 +1,78 @@
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Redis } from 'ioredis';
+import type { JsonObject } from '../../common/json.js';
+import type { JsonlSink } from '../../common/pipeline/types.js';
+import type { Logger } from '../../common/logger.js';
+import type { ChunkHandler } from './chunk-handler.js';
+
+/**
+ * Appends one JSON line per item. Idempotent: the ids written are kept in a Redis set, and on
+ * start the sink re-reads its file so a line written just before a crash is not written again.
+ * A results file left by another run is moved to `<path>.prev` so the file holds this run only.
+ */
+export async function createJsonlSinkHandler(
+  sink: JsonlSink,
+  runId: string,
+  redis: Redis,
+  writtenKey: string,
+  logger: Logger,
+): Promise<ChunkHandler> {
+  await mkdir(dirname(sink.path), { recursive: true });
+  await recoverWrittenIds(sink.path, runId, redis, writtenKey, logger);
+  return {
+    async process(items) {
+      const fresh: typeof items = [];
+      if (items.length > 0) {
+        const seen = await redis.smismember(writtenKey, ...items.map((i) => i.id));
+        items.forEach((item, i) => {
+          if (seen[i] === 0) fresh.push(item);
+        });
+      }
+      if (fresh.length > 0) {
+        const lines = fresh.map((item) => JSON.stringify(lineOf(item.id, item.key, runId, item.meta, sink.fields))).join('\n') + '\n';
+        await appendFile(sink.path, lines);
+        await redis.sadd(writtenKey, ...fresh.map((i) => i.id));
+      }
+      return items.map(() => null);
+    },
+    async close() {},
+  };
+}
+
+function lineOf(id: string, key: string, run: string, meta: JsonObject, fields: readonly string[] | null): JsonObject {
+  const line: JsonObject = { id, key, run };
+  for (const [name, value] of Object.entries(meta)) {
+    if (fields === null || fields.includes(name)) line[name] = value;
+  }
+  return line;
+}
+
+async function recoverWrittenIds(path: string, runId: string, redis: Redis, writtenKey: string, logger: Logger): Promise<void> {
+  const exists = await stat(path).then(() => true, () => false);
+  if (!exists) return;
+  const ours: string[] = [];
+  let foreign = 0;
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    try {
+      const parsed = JSON.parse(line) as { id?: unknown; run?: unknown };
+      if (parsed.run === runId && typeof parsed.id === 'string') ours.push(parsed.id);
+      else foreign += 1;
+    } catch {
+      foreign += 1;
+    }
+  }
+  if (foreign > 0 && ours.length === 0) {
+    await rename(path, `${path}.prev`);
+    logger.info({ path, previous: `${path}.prev` }, 'results file held another run: moved it aside');
+    return;
+  }
+  if (ours.length > 0) {
+    for (let i = 0; i < ours.length; i += 1000) await redis.sadd(writtenKey, ...ours.slice(i, i + 1000));
+    logger.info({ path, recovered: ours.length }, 'sink resumed: lines already written for this run will not be written again');
+  }
+}

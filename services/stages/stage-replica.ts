@@ -1,0 +1,202 @@
+import type { Redis } from 'ioredis';
+import { GridlineError, isGridlineError, toGridlineError } from '../../common/errors.js';
+import type { ChunkJob, FieldRef } from '../../common/job-payload.js';
+import { SOURCE_DONE_FIELD, SOURCE_TOTAL_FIELD } from '../../common/job-payload.js';
+import { keySpace } from '../../common/keys.js';
+import type { Logger } from '../../common/logger.js';
+import type { ReplicaSpec } from '../../common/replica-spec.js';
+import { chunkEntries, itemId, listFiles, readEntry } from '../ingestion/files-source.js';
+import { ItemCodec } from '../items/item-codec.js';
+import type { WorkItem } from '../items/work-item.js';
+import { resolveModelUri } from '../model-serving/resolve-uri.js';
+import type { OpContext } from '../preprocessing/op.js';
+import { createConsumer, createProducer, type StageConsumer, type StageProducer } from '../queue/stage-queues.js';
+import { redisBlobStore } from '../store/blob-store.js';
+import { redisRunCounters } from '../store/run-counters.js';
+import type { ChunkHandler } from './chunk-handler.js';
+import { createJsonlSinkHandler } from './jsonl-sink-handler.js';
+import { createModelHandler } from './model-handler.js';
+import { createPreprocessingHandler } from './preprocessing-handler.js';
+
+export type ReplicaRunPhase = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface StageReplica {
+  readonly spec: ReplicaSpec;
+  readonly phase: ReplicaRunPhase;
+  readonly message: string;
+  /** Items this replica finished (succeeded or failed for good). */
+  readonly processed: number;
+  stop(drain: boolean): Promise<void>;
+}
+
+export interface ReplicaDeps {
+  /** Shared, non-blocking connection (blobs, counters, producers). */
+  readonly redis: Redis;
+  readonly logger: Logger;
+  /** A real GPU was granted: try the CUDA provider. */
+  readonly useGpu: boolean;
+  readonly onPhase?: (replica: StageReplica) => void;
+}
+
+/**
+ * Runs one stage replica: a BullMQ consumer on the stage's queue that decodes each chunk, runs the
+ * stage's handler, forwards the surviving items to the next stage's queue under the same chunk id
+ * (so a retried chunk dedupes), and counts items idempotently.
+ */
+export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): Promise<StageReplica> {
+  const { redis, logger } = deps;
+  const keys = keySpace(spec.keyPrefix);
+  const counters = redisRunCounters(redis, keys);
+  const codec = new ItemCodec(redisBlobStore(redis), (item, field, version) => keys.blob(spec.runId, item, field, version));
+  const log = logger.child({ replica: spec.replicaId, stage: spec.stage });
+  const ctx: OpContext = { logger: log, resolveUri: (uri) => resolveModelUri(uri) };
+  const next: StageProducer | null = spec.nextQueue === null ? null : createProducer(redis, keys.queuePrefix, spec.nextQueue);
+
+  let phase: ReplicaRunPhase = 'starting';
+  let message = '';
+  let processed = 0;
+  let consumer: StageConsumer | null = null;
+  let handler: ChunkHandler | null = null;
+
+  const replica: StageReplica = {
+    spec,
+    get phase() { return phase; },
+    get message() { return message; },
+    get processed() { return processed; },
+    async stop(drain) {
+      if (phase === 'stopped') return;
+      setPhase(drain ? 'draining' : phase);
+      await consumer?.close(drain);
+      await handler?.close().catch((err: unknown) => log.warn({ err }, 'closing the stage handler failed'));
+      await next?.close();
+      setPhase('stopped');
+    },
+  };
+  const setPhase = (p: ReplicaRunPhase, msg = ''): void => {
+    phase = p;
+    message = msg;
+    deps.onPhase?.(replica);
+  };
+
+  const forward = async (chunkId: string, items: WorkItem<FieldRef>[]): Promise<void> => {
+    if (next === null || spec.nextStage === null || items.length === 0) return;
+    const envelopes = await codec.encode(items, spec.stage);
+    const job: ChunkJob = { runId: spec.runId, chunkId, items: envelopes };
+    await next.add(job, { jobId: chunkId, attempts: spec.retry.attempts, backoffMs: spec.retry.backoffMs });
+    await counters.countOnce(spec.runId, spec.nextStage, 'queued', chunkId, items.length);
+  };
+
+  const fail = async (chunkId: string, failures: { item: WorkItem<FieldRef>; error: GridlineError }[]): Promise<void> => {
+    for (const { item, error } of failures) {
+      log.warn({ item: item.id, key: item.key, code: error.code, err: error.message }, 'item failed');
+      await counters.recordError(spec.runId, { stage: spec.stage, itemId: item.id, key: item.key, code: error.code, message: error.message });
+    }
+    await counters.countOnce(spec.runId, spec.stage, 'failed', chunkId, failures.length);
+  };
+
+  const processChunk = async (job: { data: ChunkJob; attempt: number; maxAttempts: number }): Promise<void> => {
+    const { chunkId } = job.data;
+    const items = job.data.items.map((e) => codec.decode(e));
+    await counters.addActive(spec.runId, spec.stage, items.length);
+    try {
+      let results: (GridlineError | null)[];
+      try {
+        results = await handler!.process(items);
+      } catch (err) {
+        const error = toGridlineError(err);
+        // Retry the whole chunk while attempts remain and a retry can help; then fail its items.
+        if (error.retryable && job.attempt < job.maxAttempts) throw error;
+        results = items.map(() => error);
+      }
+      const ok = items.filter((_, i) => results[i] === null);
+      const failed = items.flatMap((item, i) => (results[i] ? [{ item, error: results[i] }] : []));
+      await forward(chunkId, ok);
+      await fail(chunkId, failed);
+      await counters.countOnce(spec.runId, spec.stage, 'completed', chunkId, ok.length);
+      processed += items.length;
+    } finally {
+      await counters.addActive(spec.runId, spec.stage, -items.length);
+    }
+  };
+
+  const runSource = async (): Promise<void> => {
+    if (spec.source === null) throw new GridlineError('INTERNAL', 'source replica without a source spec');
+    let entries;
+    try {
+      entries = await listFiles(spec.source);
+    } catch (err) {
+      const error = toGridlineError(err, 'INVALID_ARGUMENT');
+      await counters.set(spec.runId, 'source:error', error.message);
+      throw error;
+    }
+    await counters.set(spec.runId, SOURCE_TOTAL_FIELD, entries.length);
+    const chunks = chunkEntries(entries, spec.chunking);
+    for (const [index, chunk] of chunks.entries()) {
+      const chunkId = `${spec.runId}-c${index}`;
+      const items: WorkItem<FieldRef>[] = [];
+      const failures: { item: WorkItem<FieldRef>; error: GridlineError }[] = [];
+      for (const entry of chunk) {
+        const item = codec.decode({ id: itemId(spec.runId, entry.key), key: entry.key, meta: { source: { path: entry.key, size: entry.size } }, fields: {} });
+        try {
+          item.setBytes('file', await readEntry(entry));
+          items.push(item);
+        } catch (err) {
+          failures.push({ item, error: new GridlineError('INVALID_ITEM', `cannot read ${entry.path}: ${(err as Error).message}`) });
+        }
+      }
+      await forward(chunkId, items);
+      await fail(chunkId, failures);
+      await counters.countOnce(spec.runId, spec.stage, 'completed', chunkId, items.length);
+      processed += chunk.length;
+    }
+    await counters.set(spec.runId, SOURCE_DONE_FIELD, 1);
+    log.info({ items: entries.length, chunks: chunks.length }, 'source listed and enqueued');
+  };
+
+  try {
+    switch (spec.kind) {
+      case 'preprocessing':
+        if (spec.userStage?.type !== 'preprocessing') throw new GridlineError('INTERNAL', 'preprocessing replica without ops');
+        handler = await createPreprocessingHandler(spec.userStage.ops, ctx);
+        break;
+      case 'model-serving':
+        if (spec.userStage?.type !== 'model-serving') throw new GridlineError('INTERNAL', 'model replica without a model');
+        handler = await createModelHandler(spec.userStage, ctx, deps.useGpu);
+        break;
+      case 'sink':
+        if (spec.sink === null) throw new GridlineError('INTERNAL', 'sink replica without a sink spec');
+        handler = await createJsonlSinkHandler(spec.sink, spec.runId, redis, keys.runSinkWritten(spec.runId), log);
+        break;
+      case 'source':
+        break;
+    }
+  } catch (err) {
+    const error = toGridlineError(err);
+    log.error({ code: error.code, err: error.message }, 'stage replica failed to start');
+    await next?.close();
+    setPhase('failed', `${error.code}: ${error.message}`);
+    return replica;
+  }
+
+  consumer = createConsumer<ChunkJob>(
+    redis,
+    keys.queuePrefix,
+    spec.queue,
+    async (job) => {
+      try {
+        if (spec.kind === 'source') await runSource();
+        else await processChunk(job);
+      } catch (err) {
+        if (isGridlineError(err) && !err.retryable && spec.kind === 'source') {
+          log.error({ err: err.message }, 'source failed');
+          return; // recorded as source:error; the coordinator fails the run
+        }
+        throw err;
+      }
+    },
+    { concurrency: spec.concurrency },
+  );
+  setPhase('running');
+  log.info({ queue: spec.queue, concurrency: spec.concurrency }, 'stage replica running');
+  return replica;
+}

@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import type { CounterStep } from '../../common/job-payload.js';
+import type { KeySpace } from '../../common/keys.js';
+
+/**
+ * Per-run item counters. `countOnce` adds to a stage's counter only the first time a given chunk
+ * is counted for that step, so a chunk retried after a crash is not counted twice.
+ */
+export interface RunCounters {
+  countOnce(runId: string, stage: string, step: CounterStep, chunkId: string, n: number): Promise<void>;
+  /** In-flight items: not idempotent by nature, corrected when the chunk completes. */
+  addActive(runId: string, stage: string, n: number): Promise<void>;
+  set(runId: string, field: string, value: string | number): Promise<void>;
+  recordError(runId: string, error: { stage: string; itemId: string; key: string; code: string; message: string }): Promise<void>;
+}
+
+const COUNT_ONCE = `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return redis.call('HINCRBY', KEYS[2], ARGV[2], ARGV[3])
+end
+return -1`;
+
+/** Kept errors per run: enough to explain a failure without growing without bound. */
+const MAX_ERRORS = 1000;
+const COUNTED_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export function redisRunCounters(redis: Redis, keys: KeySpace): RunCounters {
+  return {
+    async countOnce(runId, stage, step, chunkId, n) {
+      if (n === 0) return;
+      await redis.eval(COUNT_ONCE, 2, keys.runCounted(runId, stage, step), keys.runCounters(runId), chunkId, `${stage}:${step}`, n, COUNTED_TTL_MS);
+    },
+    async addActive(runId, stage, n) {
+      await redis.hincrby(keys.runCounters(runId), `${stage}:active`, n);
+    },
+    async set(runId, field, value) {
+      await redis.hset(keys.runCounters(runId), field, value);
+    },
+    async recordError(runId, error) {
+      const key = keys.runErrors(runId);
+      await redis.multi().rpush(key, JSON.stringify(error)).ltrim(key, 0, MAX_ERRORS - 1).exec();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Logger } from '../common/logger.js';
+import type { ReplicaSpec } from '../common/replica-spec.js';
+import type { ReplicaPhase as ProtoPhase } from '../proto/generated/gridline/cluster/v1/ReplicaPhase.js';
+import type { ReplicaState } from '../proto/generated/gridline/cluster/v1/ReplicaState.js';
+import type { Redis } from '../services/queue/redis-connection.js';
+import { startStageReplica, type ReplicaRunPhase, type StageReplica } from '../services/stages/stage-replica.js';
+import type { GpuInfo } from './gpu/gpu-info.js';
+
+const PROTO_PHASE: Record<ReplicaRunPhase, ProtoPhase> = {
+  starting: 'REPLICA_PHASE_STARTING',
+  running: 'REPLICA_PHASE_RUNNING',
+  draining: 'REPLICA_PHASE_DRAINING',
+  stopped: 'REPLICA_PHASE_STOPPED',
+  failed: 'REPLICA_PHASE_FAILED',
+};
+
+interface Slot {
+  readonly spec: ReplicaSpec;
+  replica: StageReplica | null;
+  starting: Promise<void>;
+}
+
+/**
+ * The stage replicas running on this node. Start and stop are idempotent by replica id, so the
+ * coordinator can resend its assignments after any reconnect without double-starting anything.
+ */
+export class ReplicaHost {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly redis: () => Redis,
+    private readonly gpus: readonly GpuInfo[],
+    private readonly logger: Logger,
+    private readonly onChange: (state: ReplicaState) => void,
+  ) {}
+
+  start(spec: ReplicaSpec): void {
+    if (this.slots.has(spec.replicaId)) return;
+    const granted = this.gpus.filter((g) => spec.gpuIndexes.includes(g.index));
+    // Simulated GPUs exist for scheduling only: the model still runs on the CPU provider.
+    const useGpu = granted.length > 0 && granted.every((g) => !g.simulated);
+    if (granted.length > 0 && !useGpu) {
+      this.logger.info({ replica: spec.replicaId, gpus: spec.gpuIndexes }, 'replica granted simulated GPUs: running on CPU');
+    }
+    const slot: Slot = { spec, replica: null, starting: Promise.resolve() };
+    this.slots.set(spec.replicaId, slot);
+    this.onChange(this.stateOf(spec, 'starting', ''));
+    slot.starting = startStageReplica(spec, {
+      redis: this.redis(),
+      logger: this.logger,
+      useGpu,
+      onPhase: (r) => this.onChange(this.stateOf(spec, r.phase, r.message, r.processed)),
+    }).then((replica) => {
+      slot.replica = replica;
+      this.onChange(this.stateOf(spec, replica.phase, replica.message, replica.processed));
+    }, (err: unknown) => {
+      this.logger.error({ err, replica: spec.replicaId }, 'starting a replica failed');
+      this.onChange(this.stateOf(spec, 'failed', String((err as Error).message)));
+    });
+  }
+
+  async stop(replicaId: string, drain: boolean): Promise<void> {
+    const slot = this.slots.get(replicaId);
+    if (!slot) return;
+    await slot.starting;
+    await slot.replica?.stop(drain);
+    this.slots.delete(replicaId);
+    this.onChange(this.stateOf(slot.spec, 'stopped', ''));
+  }
+
+  async stopAll(drain: boolean): Promise<void> {
+    await Promise.all([...this.slots.keys()].map((id) => this.stop(id, drain)));
+  }
+
+  states(): ReplicaState[] {
+    return [...this.slots.values()].map((s) =>
+      this.stateOf(s.spec, s.replica?.phase ?? 'starting', s.replica?.message ?? '', s.replica?.processed ?? 0));
+  }
+
+  private stateOf(spec: ReplicaSpec, phase: ReplicaRunPhase, message: string, processed = 0): ReplicaState {
+    return { replicaId: spec.replicaId, runId: spec.runId, stage: spec.stage, phase: PROTO_PHASE[phase], message, processed: String(processed) };
+  }
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { hostname as osHostname, cpus, totalmem } from 'node:os';
+import { GridlineError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { ReplicaSpec } from '../common/replica-spec.js';
+import { createRedis, type Redis } from '../services/queue/redis-connection.js';
+import { ControlClient } from './control/control-client.js';
+import type { GpuInfo } from './gpu/gpu-info.js';
+import { resolveGpus } from './gpu/resolve-gpus.js';
+import { ReplicaHost } from './replica-host.js';
+
+export interface WorkerNodeOptions {
+  /** host:port of the coordinator's gRPC endpoint. */
+  readonly coordinator: string;
+  readonly joinToken: string;
+  readonly nodeId?: string;
+  /** `auto` (nvidia-smi), `none`, or `sim:2xA100-80GB`. */
+  readonly gpus?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Overrides the Redis URL the coordinator announces (e.g. from another network). */
+  readonly redisUrl?: string;
+  readonly cpu?: number;
+  readonly memoryBytes?: number;
+}
+
+export interface RunningWorkerNode {
+  readonly nodeId: string;
+  readonly gpus: readonly GpuInfo[];
+  stop(options?: { drain?: boolean }): Promise<void>;
+  /** Resolves if the node must exit (wrong join token). */
+  readonly fatal: Promise<GridlineError>;
+}
+
+export const AGENT_VERSION = '0.1.0';
+
+/** A worker node: probes GPUs, registers, keeps its control stream, runs assigned replicas. */
+export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger): Promise<RunningWorkerNode> {
+  const { gpus, note } = await resolveGpus(options.gpus);
+  logger.info({ gpus: gpus.length }, note);
+  const host = osHostname();
+  const nodeId = options.nodeId ?? `${host.split('.')[0]}-${randomBytes(3).toString('hex')}`;
+  let redis: Redis | null = null;
+  let reportFatal: (err: GridlineError) => void = () => undefined;
+  const fatal = new Promise<GridlineError>((resolve) => {
+    reportFatal = resolve;
+  });
+
+  // eslint-disable-next-line prefer-const -- assigned below; the host reports through it
+  let control: ControlClient;
+  const replicas = new ReplicaHost(
+    () => {
+      if (redis === null) throw new GridlineError('INTERNAL', 'replica started before registration');
+      return redis;
+    },
+    gpus,
+    logger,
+    (state) => control.report(state),
+  );
+
+  control = new ControlClient({
+    coordinator: options.coordinator,
+    logger,
+    register: {
+      joinToken: options.joinToken,
+      nodeId,
+      hostname: host,
+      agentVersion: AGENT_VERSION,
+      labels: { ...options.labels },
+      resources: {
+        cpu: options.cpu ?? cpus().length,
+        memoryBytes: String(options.memoryBytes ?? totalmem()),
+        gpus: gpus.map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, memoryBytes: String(g.memory), simulated: g.simulated })),
+      },
+    },
+    replicaStates: () => replicas.states(),
+    onRegistered: async (res) => {
+      if (redis === null) {
+        const url = options.redisUrl ?? res.redisUrl;
+        redis = createRedis(url);
+        redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+        logger.info({ node: res.nodeId, redis: url.replace(/\/\/[^@]*@/, '//***@'), ttlMs: res.ttlMs }, 'registered with the coordinator');
+      }
+    },
+    onMessage: (msg) => {
+      if (msg.start) {
+        let spec: ReplicaSpec;
+        try {
+          spec = JSON.parse(msg.start.specJson) as ReplicaSpec;
+        } catch (err) {
+          logger.error({ err, replica: msg.start.replicaId }, 'unreadable replica spec');
+          return;
+        }
+        replicas.start(spec);
+      } else if (msg.stop) {
+        const { replicaId, drain } = msg.stop;
+        replicas.stop(replicaId, drain).catch((err: unknown) => logger.error({ err, replica: replicaId }, 'stopping a replica failed'));
+      }
+    },
+    onFatal: (err) => {
+      logger.error({ code: err.code }, err.message);
+      reportFatal(err);
+    },
+  });
+
+  const registered = control.start();
+  const outcome = await Promise.race([registered.then(() => null), fatal]);
+  if (outcome !== null) {
+    await control.stop();
+    throw outcome;
+  }
+
+  return {
+    nodeId: control.id,
+    gpus,
+    fatal,
+    async stop({ drain = false } = {}) {
+      await replicas.stopAll(drain);
+      await control.stop();
+      await (redis as Redis | null)?.quit().catch(() => undefined);
+    },
+  };
+}
