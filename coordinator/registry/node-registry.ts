@@ -17,7 +17,8 @@ interface Entry {
 }
 
 export interface NodeRegistryEvents {
-  lost: [node: NodeRecord];
+  /** silentMs: time from the last heartbeat received to the loss being declared. */
+  lost: [node: NodeRecord, silentMs: number];
   ready: [node: NodeRecord];
 }
 
@@ -130,7 +131,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.logger.warn({ node: entry.record.id, silentMs }, 'node missed its heartbeat TTL: marked lost');
       entry.record = { ...entry.record, state: 'lost', lastHeartbeatAt: new Date(entry.expiresAt - this.lease.ttlMs).toISOString() };
       this.store.saveNode(entry.record).catch((err: unknown) => this.logger.warn({ err }, 'persisting a lost node failed'));
-      this.emit('lost', entry.record);
+      this.emit('lost', entry.record, silentMs);
     }
   }
 

@@ -1,3 +1,4 @@
+import { CandidateBlocks } from './candidate-blocks.js';
 import type { ClusterState } from './cluster-state.js';
 
 /** Whether `labels` carries every `key=value` of `selector`. */
@@ -21,20 +22,30 @@ function selectorKey(selector: Readonly<Record<string, string>>): string {
   return JSON.stringify(Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+interface Membership {
+  readonly blocks: CandidateBlocks;
+  readonly position: number;
+}
+
 /**
- * Static filters, computed once per distinct node selector and GPU model: replicas of one stage
- * share both, so a call with 10,000 replicas evaluates labels and model names a handful of
- * times instead of once per replica and node. Free capacity is not indexed: it changes with every
- * placement and is checked in the scoring loops.
+ * Candidate classes: the ready nodes that pass a request's static filters (node selector, GPU
+ * model), built once per distinct selector and model, since the replicas of one stage share
+ * both; a call with 10,000 replicas evaluates labels and model names a handful of times. Each
+ * class is kept as CandidateBlocks, whose summaries track free capacity as replicas are bound.
  */
 export class CandidateIndex {
   private readonly idBySelectorObject = new WeakMap<object, number>();
   private readonly idBySelector = new Map<string, number>();
   private readonly nodesBySelector: Int32Array[] = [];
   private readonly masks = new Map<string, Uint8Array>();
-  private readonly gpuNodes = new Map<string, Int32Array>();
+  private readonly cpuClasses = new Map<number, CandidateBlocks>();
+  private readonly gpuClasses = new Map<string, CandidateBlocks>();
+  /** Per node: the classes it is a candidate of, and where. */
+  private readonly memberships: Membership[][];
 
-  constructor(private readonly state: ClusterState) {}
+  constructor(private readonly state: ClusterState) {
+    this.memberships = Array.from({ length: state.size }, () => []);
+  }
 
   /**
    * A small number naming `selector`'s content: equal selectors get equal ids. Objects are
@@ -58,11 +69,6 @@ export class CandidateIndex {
     return id;
   }
 
-  /** Ready nodes whose labels match `selector`, by ascending index (= node id). */
-  nodesMatching(selector: Readonly<Record<string, string>>): Int32Array {
-    return this.nodesBySelector[this.selectorId(selector)]!;
-  }
-
   /** 1 for each GPU slot whose model passes `filter`; null when every GPU does. */
   gpuMask(filter: string | null): Uint8Array | null {
     if (filter === null || filter === '') return null;
@@ -78,25 +84,57 @@ export class CandidateIndex {
     return mask;
   }
 
-  /** Nodes matching `selector` that own at least one GPU passing `filter`. */
-  nodesWithGpus(selector: Readonly<Record<string, string>>, filter: string | null): Int32Array {
-    const key = `${this.selectorId(selector)}\u0000${(filter ?? '').toLowerCase()}`;
-    let nodes = this.gpuNodes.get(key);
-    if (nodes === undefined) {
-      const mask = this.gpuMask(filter);
-      const matching: number[] = [];
-      for (const node of this.nodesMatching(selector)) {
-        const end = this.state.gpuStart[node + 1]!;
-        for (let slot = this.state.gpuStart[node]!; slot < end; slot += 1) {
-          if (mask === null || mask[slot] === 1) {
-            matching.push(node);
-            break;
-          }
-        }
-      }
-      nodes = Int32Array.from(matching);
-      this.gpuNodes.set(key, nodes);
+  /** Nodes matching `selector`, nodes without GPUs first so blocks are alike. */
+  cpuCandidates(selector: Readonly<Record<string, string>>): CandidateBlocks {
+    const id = this.selectorId(selector);
+    let blocks = this.cpuClasses.get(id);
+    if (blocks === undefined) {
+      const { hasGpus } = this.state;
+      const nodes = Int32Array.from(this.nodesBySelector[id]!).sort((a, b) => hasGpus[a]! - hasGpus[b]! || a - b);
+      blocks = this.register(new CandidateBlocks(this.state, nodes, false, null));
+      this.cpuClasses.set(id, blocks);
     }
-    return nodes;
+    return blocks;
+  }
+
+  /** Nodes matching `selector` with at least one GPU passing `filter`, similar GPU memory together. */
+  gpuCandidates(selector: Readonly<Record<string, string>>, filter: string | null): CandidateBlocks {
+    const key = `${this.selectorId(selector)}\u0000${(filter ?? '').toLowerCase()}`;
+    let blocks = this.gpuClasses.get(key);
+    if (blocks === undefined) {
+      const { gpuStart, gpuMemory } = this.state;
+      const mask = this.gpuMask(filter);
+      const memory = new Map<number, number>();
+      for (const node of this.nodesBySelector[this.selectorId(selector)]!) {
+        let sum = 0;
+        let any = false;
+        for (let slot = gpuStart[node]!; slot < gpuStart[node + 1]!; slot += 1) {
+          if (mask !== null && mask[slot] === 0) continue;
+          any = true;
+          sum += gpuMemory[slot]!;
+        }
+        if (any) memory.set(node, sum);
+      }
+      const nodes = Int32Array.from(memory.keys()).sort((a, b) => memory.get(a)! - memory.get(b)! || a - b);
+      blocks = this.register(new CandidateBlocks(this.state, nodes, true, mask));
+      this.gpuClasses.set(key, blocks);
+    }
+    return blocks;
+  }
+
+  /**
+   * Call after `state.claim` on `node`: `oldFree[k]` and `oldClaims[k]` are what `slots[k]` had
+   * before, for the first `count` slots.
+   */
+  claimed(node: number, slots: ArrayLike<number>, count: number, oldFree: ArrayLike<number>, oldClaims: ArrayLike<number>): void {
+    for (const { blocks, position } of this.memberships[node]!) {
+      for (let k = 0; k < count; k += 1) blocks.gpuChanged(position, slots[k]!, oldFree[k]!, oldClaims[k]!);
+      blocks.refresh(blocks.blockOf(position));
+    }
+  }
+
+  private register(blocks: CandidateBlocks): CandidateBlocks {
+    blocks.candidates.forEach((node, position) => this.memberships[node]!.push({ blocks, position }));
+    return blocks;
   }
 }

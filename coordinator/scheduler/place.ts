@@ -3,9 +3,11 @@ import { CandidateIndex } from './candidate-index.js';
 import { ClusterState, requestMillicores } from './cluster-state.js';
 import { explainUnplaced } from './explain-unplaced.js';
 import { GpuFit } from './gpu-fit.js';
-import { pickCpuNode, pickGpuNode } from './pick-node.js';
+import { CpuChoice, GpuChoice } from './node-choice.js';
 import { compareRequests } from './request-order.js';
 import type { GpuClaim, NodeView, Placement, PlacementResult, ReplicaRequest, Unplaced } from './types.js';
+
+const NO_SLOTS = new Int32Array(0);
 
 function byId(a: NodeView, b: NodeView): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -23,11 +25,13 @@ function assertUnique(ids: Iterable<string>, what: string): void {
  * Places replicas on nodes, Nomad style: filter the ready nodes (labels, CPU, memory, GPU count,
  * GPU memory, GPU model), score the ones left (spread a group across nodes, bin-pack GPU memory,
  * keep GPU nodes for GPU work, least-loaded CPU), bind the best, and go on with the capacity that
- * is left. Pure and deterministic: the same input gives the same plan, whatever its order.
+ * is left. Pure and deterministic: the same input gives the same plan, in whatever order the
+ * nodes and requests come.
  *
  * `existing` placements take capacity on their nodes and count for spreading (via `group`).
- * A request that fits nowhere goes to `unplaced` with a reason per node; infeasibility never
- * throws. Duplicate node ids or replica ids do (INVALID_ARGUMENT): they are caller bugs.
+ * A request that fits nowhere goes to `unplaced` with a reason per node, explained against the
+ * capacity the plan leaves; infeasibility never throws. Duplicate node ids or replica ids do
+ * (INVALID_ARGUMENT): they are caller bugs.
  */
 export function place(
   nodes: readonly NodeView[],
@@ -50,11 +54,15 @@ export function place(
   );
   const index = new CandidateIndex(state);
   const spread = new Int32Array(state.size);
+  // What the chosen GPUs had before a claim, for the index to update its summaries.
+  const maxGpus = requests.reduce((max, request) => Math.max(max, request.resources.gpu), 0);
+  const oldFree = new Float64Array(maxGpus);
+  const oldClaims = new Int32Array(maxGpus);
   const placements: Placement[] = [];
-  const unplaced: Unplaced[] = [];
+  const failed: { request: ReplicaRequest; shape: string; withGpu: boolean }[] = [];
   // Free capacity only shrinks during a call, so a request shape that fit nowhere once fits
-  // nowhere later: its copies skip the search, and reuse the explanation while nothing changed.
-  const infeasible = new Map<string, { placedBefore: number; unplaced: Unplaced }>();
+  // nowhere later: copies of it (replicas of one stage) skip the search.
+  const infeasible = new Set<string>();
 
   // Array.prototype.sort is stable: requests equal by every key keep their input order.
   for (const request of [...requests].sort(compareRequests)) {
@@ -63,15 +71,8 @@ export function place(
     const withGpu = resources.gpu > 0;
     const canRunOnCpu = !withGpu || resources.gpuPolicy === 'preferred';
     const shape = `${index.selectorId(nodeSelector)}|${cpu}|${resources.memory}|${resources.gpu}|${resources.gpuMemory}|${resources.gpuModel ?? ''}|${resources.gpuPolicy}`;
-
-    const known = infeasible.get(shape);
-    if (known !== undefined) {
-      const explained =
-        known.placedBefore === placements.length
-          ? { ...known.unplaced, replicaId }
-          : explainUnplaced(allNodes, state, index, request, !canRunOnCpu);
-      infeasible.set(shape, { placedBefore: placements.length, unplaced: explained });
-      unplaced.push(explained);
+    if (infeasible.has(shape)) {
+      failed.push({ request, shape, withGpu: !canRunOnCpu });
       continue;
     }
 
@@ -81,30 +82,33 @@ export function place(
     let placement: Placement | null = null;
     if (withGpu) {
       const fit = new GpuFit(state, resources.gpu, resources.gpuMemory, index.gpuMask(resources.gpuModel));
-      const node = pickGpuNode(
-        state,
-        index.nodesWithGpus(nodeSelector, resources.gpuModel),
-        cpu,
-        resources.memory,
-        spread,
-        fit,
-      );
+      const choice = new GpuChoice(state, cpu, resources.memory, spread, fit);
+      index
+        .gpuCandidates(nodeSelector, resources.gpuModel)
+        .searchGpu(choice, cpu, resources.memory, resources.gpu, resources.gpuMemory);
+      const node = choice.node;
       if (node >= 0) {
         fit.fit(node);
         const gpus: GpuClaim[] = [];
         for (let k = 0; k < fit.count; k += 1) {
           const slot = fit.chosen[k]!;
           gpus.push({ index: state.gpuIndex[slot]!, memory: fit.whole ? state.gpuMemory[slot]! : fit.memoryEach });
+          oldFree[k] = state.gpuFree[slot]!;
+          oldClaims[k] = state.gpuClaims[slot]!;
         }
         gpus.sort((a, b) => a.index - b.index);
         state.claim(node, cpu, resources.memory, fit.chosen, fit.count, fit.whole ? null : fit.memoryEach, group);
+        index.claimed(node, fit.chosen, fit.count, oldFree, oldClaims);
         placement = { replicaId, nodeId: state.nodes[node]!.id, cpu: resources.cpu, memory: resources.memory, gpus, group };
       }
     }
     if (placement === null && canRunOnCpu) {
-      const node = pickCpuNode(state, index.nodesMatching(nodeSelector), cpu, resources.memory, spread);
+      const choice = new CpuChoice(state, cpu, resources.memory, spread);
+      index.cpuCandidates(nodeSelector).searchCpu(choice, cpu, resources.memory);
+      const node = choice.node;
       if (node >= 0) {
-        state.claim(node, cpu, resources.memory, [], 0, null, group);
+        state.claim(node, cpu, resources.memory, NO_SLOTS, 0, null, group);
+        index.claimed(node, NO_SLOTS, 0, NO_SLOTS, NO_SLOTS);
         placement = { replicaId, nodeId: state.nodes[node]!.id, cpu: resources.cpu, memory: resources.memory, gpus: [], group };
       }
     }
@@ -116,10 +120,20 @@ export function place(
     if (placement !== null) {
       placements.push(placement);
     } else {
-      const explained = explainUnplaced(allNodes, state, index, request, !canRunOnCpu);
-      infeasible.set(shape, { placedBefore: placements.length, unplaced: explained });
-      unplaced.push(explained);
+      infeasible.add(shape);
+      failed.push({ request, shape, withGpu: !canRunOnCpu });
     }
   }
+
+  // Explained once per shape, against the final state: what is left once the plan is applied.
+  const explained = new Map<string, Unplaced>();
+  const unplaced = failed.map(({ request, shape, withGpu }) => {
+    let explanation = explained.get(shape);
+    if (explanation === undefined) {
+      explanation = explainUnplaced(allNodes, state, index, request, withGpu);
+      explained.set(shape, explanation);
+    }
+    return explanation.replicaId === request.replicaId ? explanation : { ...explanation, replicaId: request.replicaId };
+  });
   return { placements, unplaced };
 }
