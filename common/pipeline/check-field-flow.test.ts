@@ -12,7 +12,7 @@ type IoMatchesParams<D> = D extends { params: infer P extends z.ZodType; io: (p:
     : false
   : false;
 type AssertTrue<T extends true> = T;
-export type _IoTypesMatch = AssertTrue<IoMatchesParams<(typeof OP_DECLARATIONS)[number]>>;
+type _IoTypesMatch = AssertTrue<IoMatchesParams<(typeof OP_DECLARATIONS)[number]>>;
 
 function op(name: string, params: Record<string, unknown> = {}): OpSpec {
   const declaration = OP_DECLARATIONS.find((d) => d.name === name);

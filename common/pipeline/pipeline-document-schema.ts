@@ -64,17 +64,17 @@ function resourcesSchema(d: StageTypeDefaults['resources']) {
         .optional()
         .meta({ default: d.gpuPolicy, description: 'required: only nodes with the GPUs qualify; preferred: fall back to CPU when no GPU is free.' }),
     })
-    .superRefine((r, ctx) => {
-      if (r.gpu !== undefined && r.gpu !== 0) return;
-      for (const key of ['gpuMemory', 'gpuModel'] as const) {
-        if (r[key] !== undefined && r[key] !== null) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to GPUs, but gpu is 0: set gpu to 1 or more, or remove ${key}` });
-        }
-      }
-    }, {
-      // Also when another resource field is wrong, so that this issue comes in the same report.
-      when: (payload) => payload.value !== null && typeof payload.value === 'object' && !Array.isArray(payload.value),
-    });
+    // `when`: also while another resource field is wrong, so this issue comes in the same report.
+    .superRefine(gpuFieldsNeedGpu, { when: (payload) => payload.value !== null && typeof payload.value === 'object' && !Array.isArray(payload.value) });
+}
+
+function gpuFieldsNeedGpu(r: { gpu?: unknown; gpuMemory?: unknown; gpuModel?: unknown }, ctx: z.RefinementCtx): void {
+  if (r.gpu !== undefined && r.gpu !== 0) return;
+  for (const key of ['gpuMemory', 'gpuModel'] as const) {
+    if (r[key] !== undefined && r[key] !== null) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to GPUs, but gpu is 0: set gpu to 1 or more, or remove ${key}` });
+    }
+  }
 }
 
 const retrySchema = z

@@ -154,7 +154,7 @@ export function explainUnplaced(
     return {
       replicaId,
       summary: named.length === 0 ? 'no ready nodes' : `no ready nodes: ${named.join(', ')}`,
-      reasons: allNodes.map((node) => ({ nodeId: node.id, reason: `node is ${node.state}` })),
+      reasons: Object.freeze(allNodes.map((node) => ({ nodeId: node.id, reason: `node is ${node.state}` }))),
     };
   }
 
@@ -209,5 +209,5 @@ export function explainUnplaced(
     reasons.push({ nodeId, reason: problems.length === 0 ? 'fits now' : problems.join('; ') });
   }
 
-  return { replicaId, summary: summarize(byResource, request, cpu), reasons };
+  return { replicaId, summary: summarize(byResource, request, cpu), reasons: Object.freeze(reasons) };
 }

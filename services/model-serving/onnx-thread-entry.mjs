@@ -1,0 +1,6 @@
+// Worker-thread entry for a model session. Plain JS because a thread starts without the parent's
+// TypeScript loader: register tsx here, then load the real (typed) thread code.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./onnx-thread.ts');

@@ -1,0 +1,121 @@
+import { basename } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { GridlineError } from '../../common/errors.js';
+import type { ErrorCode } from '../../common/error-codes.js';
+import type { Logger } from '../../common/logger.js';
+import { tensorFromBytes, type Tensor } from '../../common/tensor.js';
+import type { ModelRuntime } from './model-runtime.js';
+import type { FromThread, ThreadInit, ToThread, WireTensor } from './onnx-thread-protocol.js';
+
+export interface ThreadedRuntimeOptions {
+  readonly useGpu: boolean;
+  readonly logger: Logger;
+  readonly intraOpThreads?: number;
+  readonly name?: string;
+}
+
+/**
+ * An ONNX model session in its own worker thread, behind the same ModelRuntime interface.
+ * Loading and inference never block the node's event loop, so heartbeats, queue lock renewals
+ * and I/O for the next chunk go on while the model computes. Inputs are copied once into the
+ * message and outputs are transferred back without a copy.
+ */
+export async function createThreadedOnnxRuntime(path: string, options: ThreadedRuntimeOptions): Promise<ModelRuntime> {
+  const name = options.name ?? basename(path);
+  const init: ThreadInit = { path, useGpu: options.useGpu, name, ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }) };
+  const worker = new Worker(new URL('./onnx-thread-entry.mjs', import.meta.url), { workerData: init });
+  const pending = new Map<number, { resolve: (t: Record<string, Tensor>) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let closed = false;
+  let dead: GridlineError | null = null;
+
+  const ready = new Promise<{ inputs: ModelRuntime['inputs']; outputs: ModelRuntime['outputs'] }>((resolve, reject) => {
+    worker.on('message', (msg: FromThread) => {
+      switch (msg.type) {
+        case 'ready':
+          resolve({ inputs: msg.inputs, outputs: msg.outputs });
+          break;
+        case 'load-failed':
+          reject(new GridlineError(msg.code as ErrorCode, msg.message));
+          break;
+        case 'result': {
+          const p = pending.get(msg.id);
+          pending.delete(msg.id);
+          const out: Record<string, Tensor> = {};
+          for (const [k, w] of Object.entries(msg.outputs)) out[k] = fromWire(w);
+          p?.resolve(out);
+          break;
+        }
+        case 'error': {
+          const p = pending.get(msg.id);
+          pending.delete(msg.id);
+          p?.reject(new GridlineError(msg.code as ErrorCode, msg.message));
+          break;
+        }
+        case 'log':
+          options.logger[msg.level](msg.obj, msg.msg);
+          break;
+        case 'closed':
+          break;
+      }
+    });
+    worker.on('error', (err) => {
+      dead = new GridlineError('MODEL_ERROR', `model ${name}: its thread crashed: ${err.message}`, { cause: err });
+      reject(dead);
+      for (const p of pending.values()) p.reject(dead);
+      pending.clear();
+    });
+    worker.on('exit', (code) => {
+      if (closed) return;
+      dead ??= new GridlineError('MODEL_ERROR', `model ${name}: its thread exited (code ${code})`);
+      reject(dead);
+      for (const p of pending.values()) p.reject(dead);
+      pending.clear();
+    });
+  });
+
+  let meta: Awaited<typeof ready>;
+  try {
+    meta = await ready;
+  } catch (err) {
+    closed = true;
+    await worker.terminate();
+    throw err;
+  }
+
+  return {
+    inputs: meta.inputs,
+    outputs: meta.outputs,
+    run(feeds) {
+      if (closed) return Promise.reject(new GridlineError('MODEL_ERROR', `model ${name} is closed`));
+      if (dead) return Promise.reject(dead);
+      const wire: Record<string, WireTensor> = {};
+      const transfer: ArrayBuffer[] = [];
+      for (const [k, t] of Object.entries(feeds)) {
+        const copy = new Uint8Array(t.data.byteLength);
+        copy.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        wire[k] = { dtype: t.dtype, shape: t.shape, buffer: copy.buffer };
+        transfer.push(copy.buffer);
+      }
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        const msg: ToThread = { type: 'run', id, feeds: wire };
+        worker.postMessage(msg, transfer);
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'close' } satisfies ToThread);
+      const timer = setTimeout(() => void worker.terminate(), 5_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function fromWire(w: WireTensor): Tensor {
+  return tensorFromBytes(w.dtype, w.shape, new Uint8Array(w.buffer));
+}
