@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -29,22 +29,25 @@ export interface ProcessPeak {
   readonly peakRssBytes: number;
 }
 
-/** What a side function returns; the harness adds the median. */
-export interface SideMeasurement {
+/** What a side says about itself once its repetitions are done. */
+export interface SideSummary {
   /** One line saying what was measured, e.g. `BullMQ 3-queue chain, 5000 items`. */
   readonly label: string;
   readonly unit: string;
   readonly higherIsBetter: boolean;
-  /** One figure per measured repetition (warm-up excluded), in `unit`. */
-  readonly reps: readonly number[];
   readonly processes: readonly ProcessPeak[];
   /** Anything else worth keeping in the JSON (timelines, per-rep breakdowns). */
   readonly details: Readonly<Record<string, unknown>>;
+  /** Replaces the figures rep() returned (a side that times its repetitions itself). */
+  readonly reps?: readonly number[];
 }
 
-export interface SideResult extends SideMeasurement {
+export interface SideResult extends SideSummary {
   readonly side: SideName;
+  /** One figure per measured repetition (warm-ups excluded), in `unit`. */
+  readonly reps: readonly number[];
   readonly median: number;
+  /** Wall time of the side's child process, set-up and idle waits included. */
   readonly wallMs: number;
 }
 
@@ -52,13 +55,26 @@ export interface SideResult extends SideMeasurement {
 export interface SideContext {
   readonly options: BenchOptions;
   readonly signal: AbortSignal;
-  /** Child processes this side started: the parent kills them by pid if the side hangs. */
+  /** Child processes this side started: the runner kills them by pid if the side hangs. */
   reportPids(pids: readonly number[]): void;
   /** A progress line on stderr. */
   log(message: string): void;
 }
 
-export type SideFunction = (ctx: SideContext) => Promise<SideMeasurement>;
+/**
+ * A side set up and ready to measure. bench/run.ts interleaves the two sides' repetitions
+ * (baseline, gridline, gridline, baseline, ...) so that noise from a shared machine falls on both.
+ */
+export interface SideSession {
+  /** One repetition; returns its figure in the summary's unit. */
+  rep(index: number, warm: boolean): Promise<number>;
+  /** After the last repetition: reads the peaks and stops everything. */
+  finish(): Promise<SideSummary>;
+  /** Stops everything (after a failure); idempotent, and done by finish() too. */
+  close(): Promise<void>;
+}
+
+export type SideFunction = (ctx: SideContext) => Promise<SideSession>;
 
 export interface BenchTarget {
   /** Human form, e.g. `ratio ≥ 3` or `≤ 1000 ms`. */
@@ -71,9 +87,10 @@ export interface BenchDefinition {
   readonly name: string;
   readonly description: string;
   readonly target: BenchTarget;
-  /** Sides in the order they run (baseline first when there is one). */
   readonly sides: Partial<Record<SideName, SideFunction>>;
-  /** Hard wall-clock limit for one side's child process. */
+  /** Repetitions per side: `warmup` unmeasured ones, then `reps` measured ones. */
+  rounds(options: BenchOptions): { readonly warmup: number; readonly reps: number };
+  /** Hard wall-clock limit for the whole benchmark, both sides together. */
   timeoutMs(options: BenchOptions): number;
 }
 
@@ -100,20 +117,6 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-/**
- * Runs `once` warmup + reps times and keeps the figures of the last `reps`. `once` returns the
- * figure of one repetition (and may stash details of its own).
- */
-export async function repeat(reps: number, warmup: number, signal: AbortSignal, once: (index: number, warm: boolean) => Promise<number>): Promise<number[]> {
-  const figures: number[] = [];
-  for (let i = 0; i < warmup + reps; i++) {
-    signal.throwIfAborted();
-    const figure = await once(i, i < warmup);
-    if (i >= warmup) figures.push(figure);
-  }
-  return figures;
 }
 
 /** Peak RSS of this process so far (maxRSS is in kilobytes). */
@@ -244,9 +247,11 @@ function rssCell(side: SideResult | null): string {
   return side.processes.map((p) => `${p.name} ${mib(p.peakRssBytes)}`).join('; ');
 }
 
+/** Rows as aligned columns, a rule under the first (the header). */
 function pad(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join(' │ ').trimEnd()).join('\n');
+  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join(' │ ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...rows.slice(1).map(line)].join('\n');
 }
 
 /** The results as a table: one row per bench, then the peak RSS of every process. */
@@ -260,7 +265,7 @@ export function formatResults(results: readonly BenchResult[]): string {
     r.target,
     r.errors.length > 0 ? 'ERROR' : r.targetMet === null ? '?' : r.targetMet ? 'yes' : 'NO',
   ]);
-  const lines = [pad([head, head.map((h) => '─'.repeat(h.length)), ...rows]), '', 'peak RSS per process (VmHWM / maxRSS):'];
+  const lines = [pad([head, ...rows]), '', 'peak RSS per process (VmHWM / maxRSS):'];
   for (const r of results) {
     for (const side of [r.baseline, r.gridline]) {
       if (side !== null) lines.push(`  ${r.name} ${side.side}: ${rssCell(side)}`);
@@ -277,4 +282,19 @@ export function formatResults(results: readonly BenchResult[]): string {
 export async function writeResults(path: URL, document: unknown): Promise<void> {
   await mkdir(new URL('.', path), { recursive: true });
   await writeFile(path, `${JSON.stringify(document, null, 2)}\n`);
+}
+
+/** Wraps a cleanup so that it runs once, however often it is called. */
+export function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= fn());
+}
+
+/** Removes a side's temp folder, unless BENCH_KEEP_TMP=1 asks to keep it (logs, sink files). */
+export async function removeTmp(dir: string, ctx: SideContext): Promise<void> {
+  if (process.env.BENCH_KEEP_TMP === '1') {
+    ctx.log(`kept ${dir} (BENCH_KEEP_TMP=1)`);
+    return;
+  }
+  await rm(dir, { recursive: true, force: true });
 }

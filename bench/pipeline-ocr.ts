@@ -13,7 +13,7 @@
  * submitted over the HTTP API, timed from the POST to the first poll (every 50 ms) that sees the
  * run succeeded: placement, replica start and model loading included, as a user sees it.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,19 +22,13 @@ import type { GridlineError } from '../common/errors.js';
 import { silentLogger } from '../common/logger.js';
 import { parsePipeline } from '../common/pipeline/parse-pipeline.js';
 import type { PipelineSpec } from '../common/pipeline/types.js';
-import { chunkEntries, itemId, listFiles, readEntry } from '../services/ingestion/files-source.js';
-import { WorkItem } from '../services/items/work-item.js';
-import { createModelExecutor } from '../services/model-serving/model-executor.js';
 import type { ModelRuntime } from '../services/model-serving/model-runtime.js';
-import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
-import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
 import type { OpContext } from '../services/preprocessing/op.js';
 import type { ChunkHandler } from '../services/stages/chunk-handler.js';
-import { createPreprocessingHandler } from '../services/stages/preprocessing-handler.js';
-import { runPipeline, startBenchCluster, timingDetails } from './gridline-cluster.js';
+import type { BenchCluster } from './gridline-cluster.js';
 import {
-  benchPrefix, RedisMemorySampler, repeat, selfPeakRssBytes,
-  type BenchDefinition, type BenchOptions, type SideContext, type SideMeasurement,
+  benchPrefix, once, RedisMemorySampler, removeTmp, selfPeakRssBytes,
+  type BenchDefinition, type BenchOptions, type SideContext, type SideSession,
 } from './harness.js';
 
 const PIPELINE = fileURLToPath(new URL('../pipelines/ocr.yaml', import.meta.url));
@@ -42,8 +36,8 @@ const IMAGE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta
 /** bw_text.png has ten lines of text (services/ocr-chain.test.ts reads them exactly). */
 const EXPECTED_LINES = 10;
 
-function sizes(options: BenchOptions): { images: number; reps: number; warmup: number } {
-  return options.quick ? { images: 4, reps: 1, warmup: 1 } : { images: 12, reps: 3, warmup: 1 };
+function sizes(options: BenchOptions): { images: number } {
+  return { images: options.quick ? 4 : 12 };
 }
 
 /** A temp folder with `images` copies of bw_text.png. */
@@ -68,12 +62,27 @@ function checkLines(what: string, lines: unknown): void {
   if (n !== EXPECTED_LINES) throw new Error(`${what}: read ${n} text lines, expected ${EXPECTED_LINES}`);
 }
 
-async function baseline(ctx: SideContext): Promise<SideMeasurement> {
-  const { images, reps, warmup } = sizes(ctx.options);
+async function baseline(ctx: SideContext): Promise<SideSession> {
+  const { images } = sizes(ctx.options);
   const { tmp, dir } = await imageFolder(images);
   const handlers: ChunkHandler[] = [];
   const runtimes: ModelRuntime[] = [];
+  const close = once(async () => {
+    for (const h of handlers) await h.close().catch(() => undefined);
+    for (const rt of runtimes) await rt.close().catch(() => undefined);
+    await removeTmp(tmp, ctx);
+  });
   try {
+    // Loaded here, not at the top: the gridline side (the coordinator's process) must not carry
+    // onnxruntime and sharp in its peak RSS.
+    const [{ chunkEntries, itemId, listFiles, readEntry }, { WorkItem }, { createModelExecutor }, { createOnnxRuntime }, { resolveModelUri }, { createPreprocessingHandler }] = await Promise.all([
+      import('../services/ingestion/files-source.js'),
+      import('../services/items/work-item.js'),
+      import('../services/model-serving/model-executor.js'),
+      import('../services/model-serving/onnx-runtime.js'),
+      import('../services/model-serving/resolve-uri.js'),
+      import('../services/stages/preprocessing-handler.js'),
+    ]);
     const spec: PipelineSpec = parsePipeline(await pipelineText(dir, join(tmp, 'unused.jsonl')), { format: 'yaml', sourceName: 'ocr.yaml' });
     const opCtx: OpContext = { logger: silentLogger, resolveUri: (uri) => resolveModelUri(uri) };
     const loadStarted = performance.now();
@@ -92,89 +101,104 @@ async function baseline(ctx: SideContext): Promise<SideMeasurement> {
 
     const perRepMs: number[] = [];
     const stageMs = spec.stages.map(() => 0);
-    const figures = await repeat(reps, warmup, ctx.signal, async (rep, warm) => {
-      const t0 = performance.now();
-      const runId = `bench-${rep}`;
-      const entries = await listFiles(spec.source);
-      let done = 0;
-      for (const chunk of chunkEntries(entries, spec.chunking)) {
-        const items = await Promise.all(chunk.map(async (entry) => {
-          const item = new WorkItem({ id: itemId(runId, entry.key), key: entry.key, meta: { source: { path: entry.key, size: entry.size } } });
-          item.setBytes('file', await readEntry(entry));
-          return item;
-        }));
-        for (const [s, handler] of handlers.entries()) {
-          ctx.signal.throwIfAborted();
-          const started = performance.now();
-          const results: (GridlineError | null)[] = await handler.process(items);
-          if (!warm) stageMs[s]! += performance.now() - started;
-          const failed = results.findIndex((r) => r !== null);
-          if (failed >= 0) throw new Error(`stage ${spec.stages[s]?.name}: item ${items[failed]?.key} failed: ${results[failed]?.message}`);
-        }
-        for (const item of items) checkLines(`in-process ${item.key}`, item.meta['lines']);
-        done += items.length;
-      }
-      const ms = performance.now() - t0;
-      if (!warm) perRepMs.push(Math.round(ms));
-      const rate = done / (ms / 1000);
-      ctx.log(`${warm ? 'warm-up' : `rep ${rep - warmup + 1}/${reps}`}: ${done} images in ${ms.toFixed(0)} ms = ${rate.toFixed(2)} images/s`);
-      return rate;
-    });
     return {
-      label: `in-process: ${images} × bw_text.png through the ${spec.stages.length} stages of pipelines/ocr.yaml (same ops, handlers and batching; 1 det + 1 rec onnxruntime session; models loaded beforehand)`,
-      unit: 'images/s',
-      higherIsBetter: true,
-      reps: figures,
-      processes: [{ name: 'bench (in-process models)', pid: process.pid, peakRssBytes: selfPeakRssBytes() }],
-      details: {
-        images, warmup, perRepMs, modelLoadMs: Math.round(loadMs),
-        stageMsSummedOverReps: Object.fromEntries(spec.stages.map((s, i) => [s.name, Math.round(stageMs[i]!)])),
+      close,
+      async rep(index, warm) {
+        const t0 = performance.now();
+        const runId = `bench-${index}`;
+        const entries = await listFiles(spec.source);
+        let done = 0;
+        for (const chunk of chunkEntries(entries, spec.chunking)) {
+          const items = await Promise.all(chunk.map(async (entry) => {
+            const item = new WorkItem({ id: itemId(runId, entry.key), key: entry.key, meta: { source: { path: entry.key, size: entry.size } } });
+            item.setBytes('file', await readEntry(entry));
+            return item;
+          }));
+          for (const [s, handler] of handlers.entries()) {
+            ctx.signal.throwIfAborted();
+            const started = performance.now();
+            const results: (GridlineError | null)[] = await handler.process(items);
+            if (!warm) stageMs[s]! += performance.now() - started;
+            const failed = results.findIndex((r) => r !== null);
+            if (failed >= 0) throw new Error(`stage ${spec.stages[s]?.name}: item ${items[failed]?.key} failed: ${results[failed]?.message}`);
+          }
+          for (const item of items) checkLines(`in-process ${item.key}`, item.meta['lines']);
+          done += items.length;
+        }
+        const ms = performance.now() - t0;
+        if (!warm) perRepMs.push(Math.round(ms));
+        const rate = done / (ms / 1000);
+        ctx.log(`${warm ? 'warm-up' : `rep ${index}`}: ${done} images in ${ms.toFixed(0)} ms = ${rate.toFixed(2)} images/s`);
+        return rate;
+      },
+      async finish() {
+        const peak = selfPeakRssBytes();
+        await close();
+        return {
+          label: `in-process, no Redis: ${images} × bw_text.png through the ${spec.stages.length} stages of pipelines/ocr.yaml (same handlers, ops, chunking and batching; 1 det + 1 rec onnxruntime session, loaded beforehand)`,
+          unit: 'images/s',
+          higherIsBetter: true,
+          processes: [{ name: 'bench (in-process models)', pid: process.pid, peakRssBytes: peak }],
+          details: {
+            images, perRepMs, modelLoadMs: Math.round(loadMs),
+            stageMsSummedOverReps: Object.fromEntries(spec.stages.map((s, i) => [s.name, Math.round(stageMs[i]!)])),
+          },
+        };
       },
     };
-  } finally {
-    for (const h of handlers) await h.close().catch(() => undefined);
-    for (const rt of runtimes) await rt.close().catch(() => undefined);
-    await rm(tmp, { recursive: true, force: true });
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 
-async function gridline(ctx: SideContext): Promise<SideMeasurement> {
-  const { images, reps, warmup } = sizes(ctx.options);
+async function gridline(ctx: SideContext): Promise<SideSession> {
+  const { images } = sizes(ctx.options);
   const { tmp, dir } = await imageFolder(images);
-  const prefix = benchPrefix('ocr');
   const sampler = new RedisMemorySampler();
-  let bench: Awaited<ReturnType<typeof startBenchCluster>> | null = null;
+  let bench: BenchCluster | null = null;
+  // Loaded here: the baseline side's process must not carry the coordinator in its peak RSS.
+  const { runPipeline, startBenchCluster, timingDetails } = await import('./gridline-cluster.js');
+  const close = once(async () => {
+    await sampler.end().catch(() => undefined);
+    await bench?.stop().catch((err: unknown) => ctx.log(`cleanup failed: ${(err as Error).message}`));
+    await removeTmp(tmp, ctx);
+  });
   try {
-    bench = await startBenchCluster({ workers: 1, dataDir: join(tmp, 'cluster'), prefix, ctx });
+    bench = await startBenchCluster({ workers: 1, dataDir: join(tmp, 'cluster'), prefix: benchPrefix('ocr'), ctx });
     const b = bench;
     await sampler.begin();
     const perRep: Record<string, unknown>[] = [];
-    const figures = await repeat(reps, warmup, ctx.signal, async (rep, warm) => {
-      const sink = join(tmp, 'out', `rep-${rep}.jsonl`);
-      const t = await runPipeline(b.client, await pipelineText(dir, sink), { signal: ctx.signal, timeoutMs: 240_000, logs: b.cluster.workerLogs });
-      const lines = (await readFile(sink, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { key: string; lines?: unknown });
-      if (lines.length !== images) throw new Error(`run ${t.runId}: the sink holds ${lines.length} lines, expected ${images}`);
-      for (const l of lines) checkLines(`gridline ${l.key}`, l.lines);
-      if (!warm) perRep.push(timingDetails(t));
-      const rate = images / (t.totalMs / 1000);
-      ctx.log(`${warm ? 'warm-up' : `rep ${rep - warmup + 1}/${reps}`}: ${images} images in ${t.totalMs.toFixed(0)} ms = ${rate.toFixed(2)} images/s ` +
-        `(running at ${t.runningMs?.toFixed(0)} ms, first image sunk at ${t.firstSinkMs?.toFixed(0)} ms, all sunk at ${t.allSunkMs?.toFixed(0)} ms)`);
-      return rate;
-    });
-    const redisPeak = await sampler.end();
-    const { peaks, keysRemoved } = await b.stop();
     return {
-      label: `gridline local cluster (coordinator + 1 worker process), pipelines/ocr.yaml as written (recognize: 2 replicas) over ${images} × bw_text.png; submit → succeeded, model loading included`,
-      unit: 'images/s',
-      higherIsBetter: true,
-      reps: figures,
-      processes: peaks,
-      details: { images, warmup, perRep, redisUsedMemoryPeakDeltaBytes: redisPeak, redisKeysRemoved: keysRemoved },
+      close,
+      async rep(index, warm) {
+        const sink = join(tmp, 'out', `rep-${index}.jsonl`);
+        const t = await runPipeline(b.client, await pipelineText(dir, sink), { signal: ctx.signal, timeoutMs: 240_000, logs: b.cluster.workerLogs });
+        const lines = (await readFile(sink, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { key: string; lines?: unknown });
+        if (lines.length !== images) throw new Error(`run ${t.runId}: the sink holds ${lines.length} lines, expected ${images}`);
+        for (const l of lines) checkLines(`gridline ${l.key}`, l.lines);
+        if (!warm) perRep.push(timingDetails(t));
+        const rate = images / (t.totalMs / 1000);
+        ctx.log(`${warm ? 'warm-up' : `rep ${index}`}: ${images} images in ${t.totalMs.toFixed(0)} ms = ${rate.toFixed(2)} images/s ` +
+          `(running at ${t.runningMs?.toFixed(0)} ms, first image sunk at ${t.firstSinkMs?.toFixed(0)} ms, all sunk at ${t.allSunkMs?.toFixed(0)} ms)`);
+        return rate;
+      },
+      async finish() {
+        const redisPeak = await sampler.end();
+        const { peaks, keysRemoved } = await b.stop();
+        await close();
+        return {
+          label: `gridline local cluster (coordinator + 1 worker process), pipelines/ocr.yaml as written (recognize: 2 replicas) over ${images} × bw_text.png; POST → succeeded, replica start and model loading included`,
+          unit: 'images/s',
+          higherIsBetter: true,
+          processes: peaks,
+          details: { images, perRep, redisUsedMemoryPeakDeltaBytes: redisPeak, redisKeysRemoved: keysRemoved },
+        };
+      },
     };
-  } finally {
-    await sampler.end().catch(() => undefined);
-    await bench?.stop().catch((err: unknown) => ctx.log(`cleanup failed: ${(err as Error).message}`));
-    await rm(tmp, { recursive: true, force: true });
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 
@@ -183,5 +207,6 @@ export const pipelineOcrBench: BenchDefinition = {
   description: 'images/s through pipelines/ocr.yaml on 1 worker process vs the same stages run in-process',
   target: { text: 'ratio ≥ 0.9', check: ({ ratio }) => (ratio === null ? null : ratio >= 0.9) },
   sides: { baseline, gridline },
-  timeoutMs: (o) => (o.quick ? 180_000 : 300_000),
+  rounds: (o) => (o.quick ? { warmup: 1, reps: 1 } : { warmup: 1, reps: 3 }),
+  timeoutMs: (o) => (o.quick ? 240_000 : 420_000),
 };

@@ -45,7 +45,7 @@ program.command('up')
   .option('--gpus <spec>', 'GPUs of the local workers: auto, none, or sim:2xA100-80GB')
   .action(async (o: { workers: number; host: string; httpPort: number; grpcPort: number; gatewayPort: number; gatewayGrpcPort: number; redisUrl?: string; dataDir: string; gpus?: string }) => {
     const logger = createLogger({ name: 'gridline' });
-    await upCommand({ ...o, redisUrl: o.redisUrl ?? process.env.REDIS_URL ?? null }, logger);
+    await upCommand({ ...o, redisUrl: o.redisUrl ?? (process.env.REDIS_URL || null) }, logger);
   });
 
 program.command('coordinator')
@@ -116,7 +116,7 @@ program.command('demo')
   .option('--redis-url <url>', 'use this Redis instead of a private redis-server (REDIS_URL)')
   .action(async (o: { dataDir: string; redisUrl?: string }) => {
     const logger = createLogger({ name: 'gridline', level: 'warn' });
-    process.exitCode = await demoCommand({ dataDir: o.dataDir, redisUrl: o.redisUrl ?? process.env.REDIS_URL ?? null, host: '127.0.0.1' }, logger);
+    process.exitCode = await demoCommand({ dataDir: o.dataDir, redisUrl: o.redisUrl ?? (process.env.REDIS_URL || null), host: '127.0.0.1' }, logger);
   });
 
 try {

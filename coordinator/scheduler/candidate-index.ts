@@ -22,11 +22,6 @@ function selectorKey(selector: Readonly<Record<string, string>>): string {
   return JSON.stringify(Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-interface Membership {
-  readonly blocks: CandidateBlocks;
-  readonly position: number;
-}
-
 /**
  * Candidate classes: the ready nodes that pass a request's static filters (node selector, GPU
  * model), built once per distinct selector and model, since the replicas of one stage share
@@ -40,8 +35,8 @@ export class CandidateIndex {
   private readonly masks = new Map<string, Uint8Array>();
   private readonly cpuClasses = new Map<number, CandidateBlocks>();
   private readonly gpuClasses = new Map<string, CandidateBlocks>();
-  /** Per node: the classes it is a candidate of, and where. */
-  private readonly memberships: Membership[][];
+  /** Per node: the classes it is a candidate of. */
+  private readonly memberships: CandidateBlocks[][];
 
   constructor(private readonly state: ClusterState) {
     this.memberships = Array.from({ length: state.size }, () => []);
@@ -84,20 +79,26 @@ export class CandidateIndex {
     return mask;
   }
 
-  /** Nodes matching `selector`, nodes without GPUs first so blocks are alike. */
+  /**
+   * Nodes matching `selector`: without GPUs first, then by CPU and memory capacity, so the nodes
+   * of a block are alike and its summary is close to each of them.
+   */
   cpuCandidates(selector: Readonly<Record<string, string>>): CandidateBlocks {
     const id = this.selectorId(selector);
     let blocks = this.cpuClasses.get(id);
     if (blocks === undefined) {
-      const { hasGpus } = this.state;
-      const nodes = Int32Array.from(this.nodesBySelector[id]!).sort((a, b) => hasGpus[a]! - hasGpus[b]! || a - b);
+      const { hasGpus, cpuCapacity, nodes: views } = this.state;
+      const nodes = Int32Array.from(this.nodesBySelector[id]!).sort(
+        (a, b) =>
+          hasGpus[a]! - hasGpus[b]! || cpuCapacity[a]! - cpuCapacity[b]! || views[a]!.memory - views[b]!.memory || a - b,
+      );
       blocks = this.register(new CandidateBlocks(this.state, nodes, false, null));
       this.cpuClasses.set(id, blocks);
     }
     return blocks;
   }
 
-  /** Nodes matching `selector` with at least one GPU passing `filter`, similar GPU memory together. */
+  /** Nodes matching `selector` with at least one GPU passing `filter`, by GPU memory, then CPU. */
   gpuCandidates(selector: Readonly<Record<string, string>>, filter: string | null): CandidateBlocks {
     const key = `${this.selectorId(selector)}\u0000${(filter ?? '').toLowerCase()}`;
     let blocks = this.gpuClasses.get(key);
@@ -115,7 +116,10 @@ export class CandidateIndex {
         }
         if (any) memory.set(node, sum);
       }
-      const nodes = Int32Array.from(memory.keys()).sort((a, b) => memory.get(a)! - memory.get(b)! || a - b);
+      const { cpuCapacity } = this.state;
+      const nodes = Int32Array.from(memory.keys()).sort(
+        (a, b) => memory.get(a)! - memory.get(b)! || cpuCapacity[a]! - cpuCapacity[b]! || a - b,
+      );
       blocks = this.register(new CandidateBlocks(this.state, nodes, true, mask));
       this.gpuClasses.set(key, blocks);
     }
@@ -124,17 +128,22 @@ export class CandidateIndex {
 
   /**
    * Call after `state.claim` on `node`: `oldFree[k]` and `oldClaims[k]` are what `slots[k]` had
-   * before, for the first `count` slots.
+   * before, for the first `count` slots; `before` is what the claim returned.
    */
-  claimed(node: number, slots: ArrayLike<number>, count: number, oldFree: ArrayLike<number>, oldClaims: ArrayLike<number>): void {
-    for (const { blocks, position } of this.memberships[node]!) {
-      for (let k = 0; k < count; k += 1) blocks.gpuChanged(position, slots[k]!, oldFree[k]!, oldClaims[k]!);
-      blocks.refresh(blocks.blockOf(position));
-    }
+  claimed(
+    node: number,
+    slots: ArrayLike<number>,
+    count: number,
+    oldFree: ArrayLike<number>,
+    oldClaims: ArrayLike<number>,
+    group: string,
+    before: number,
+  ): void {
+    for (const blocks of this.memberships[node]!) blocks.claimed(node, slots, count, oldFree, oldClaims, group, before);
   }
 
   private register(blocks: CandidateBlocks): CandidateBlocks {
-    blocks.candidates.forEach((node, position) => this.memberships[node]!.push({ blocks, position }));
+    for (const node of blocks.candidates) this.memberships[node]!.push(blocks);
     return blocks;
   }
 }

@@ -1,3 +1,4 @@
+import { GroupCounts } from './group-counts.js';
 import type { NodeView, Placement } from './types.js';
 
 // CPU is counted in integer millicores, as Kubernetes does: summing 0.1 + 0.2 cores in floating
@@ -46,9 +47,9 @@ export class ClusterState {
   /** Per node: GPUs with no claim at all (cheap pre-check for whole-GPU requests). */
   readonly gpuIdle: Int32Array;
 
+  /** Replicas of each group per node, for spreading. */
+  readonly groups: GroupCounts;
   private readonly indexById = new Map<string, number>();
-  /** group -> node index -> replicas of the group on that node. */
-  private readonly groups = new Map<string, Map<number, number>>();
 
   /** `readyNodes` must be sorted by id and hold only ready nodes. */
   constructor(readyNodes: readonly NodeView[], existing: readonly Placement[]) {
@@ -63,6 +64,7 @@ export class ClusterState {
     this.gpuFreeTotal = new Float64Array(size);
     this.gpuMaxFree = new Float64Array(size);
     this.gpuIdle = new Int32Array(size);
+    this.groups = new GroupCounts(size);
 
     let slots = 0;
     for (let i = 0; i < size; i += 1) {
@@ -106,18 +108,13 @@ export class ClusterState {
         this.gpuFree[slot] = this.gpuFree[slot]! - claim.memory;
         this.gpuClaims[slot] = this.gpuClaims[slot]! + 1;
       }
-      if (placement.group !== undefined) this.countGroup(placement.group, node);
+      if (placement.group !== undefined) this.groups.add(placement.group, node);
     }
     for (let i = 0; i < size; i += 1) this.refreshGpuSummary(i);
   }
 
   indexOf(nodeId: string): number | undefined {
     return this.indexById.get(nodeId);
-  }
-
-  /** Node index -> replicas of `group` there; undefined when the group runs nowhere yet. */
-  groupCounts(group: string): ReadonlyMap<number, number> | undefined {
-    return this.groups.get(group);
   }
 
   /** The slot of GPU `index` on node `node`, or -1. */
@@ -131,7 +128,8 @@ export class ClusterState {
 
   /**
    * Takes capacity for one replica. `gpuSlots[0..gpuCount)` are the GPUs it uses; each is
-   * charged `gpuMemoryEach`, or its whole memory when that is null.
+   * charged `gpuMemoryEach`, or its whole memory when that is null. Returns the replicas of
+   * `group` the node ran before.
    */
   claim(
     node: number,
@@ -141,7 +139,7 @@ export class ClusterState {
     gpuCount: number,
     gpuMemoryEach: number | null,
     group: string,
-  ): void {
+  ): number {
     this.cpuFree[node] = this.cpuFree[node]! - cpuMillicores;
     this.memoryFree[node] = this.memoryFree[node]! - memory;
     for (let k = 0; k < gpuCount; k += 1) {
@@ -151,16 +149,7 @@ export class ClusterState {
       this.gpuClaims[slot] = this.gpuClaims[slot]! + 1;
     }
     if (gpuCount > 0) this.refreshGpuSummary(node);
-    this.countGroup(group, node);
-  }
-
-  private countGroup(group: string, node: number): void {
-    let counts = this.groups.get(group);
-    if (counts === undefined) {
-      counts = new Map();
-      this.groups.set(group, counts);
-    }
-    counts.set(node, (counts.get(node) ?? 0) + 1);
+    return this.groups.add(group, node);
   }
 
   private refreshGpuSummary(node: number): void {

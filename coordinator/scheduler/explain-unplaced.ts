@@ -47,13 +47,13 @@ function selectorText(selector: Readonly<Record<string, string>>): string {
 /** Why `request`'s GPUs do not fit on ready node `node`; null when they do. */
 function gpuShortage(
   state: ClusterState,
-  index: CandidateIndex,
+  fit: GpuFit,
+  mask: Uint8Array | null,
   node: number,
   request: ReplicaRequest,
 ): { reason: string; shortage: Shortage } | null {
   const { gpu, gpuMemory, gpuModel } = request.resources;
-  const mask = index.gpuMask(gpuModel);
-  if (new GpuFit(state, gpu, gpuMemory, mask).fit(node) !== NO_FIT) return null;
+  if (fit.fit(node) !== NO_FIT) return null;
 
   const nodeId = state.nodes[node]!.id;
   const need = `gpu: needs ${gpuNeed(request)}`;
@@ -166,6 +166,8 @@ export function explainUnplaced(
     else list.push(shortage);
   };
   const selectorKeys = Object.keys(nodeSelector).sort();
+  const mask = index.gpuMask(resources.gpuModel);
+  const fit = withGpu && resources.gpu > 0 ? new GpuFit(state, resources.gpu, resources.gpuMemory, mask) : null;
 
   for (const view of allNodes) {
     const nodeId = view.id;
@@ -197,8 +199,8 @@ export function explainUnplaced(
       problems.push(`memory: needs ${formatBytes(resources.memory)}, ${formatBytes(memoryFree)} free`);
       short('memory', { nodeId, closeness: memoryFree, detail: `${nodeId} has ${formatBytes(memoryFree)} free` });
     }
-    if (withGpu && resources.gpu > 0) {
-      const gpu = gpuShortage(state, index, node, request);
+    if (fit !== null) {
+      const gpu = gpuShortage(state, fit, mask, node, request);
       if (gpu !== null) {
         problems.push(gpu.reason);
         short('gpu', gpu.shortage);

@@ -8,7 +8,8 @@ import { NO_FIT, type GpuFit } from './gpu-fit.js';
 //
 // `couldImprove` takes an optimistic key for a set of nodes (each part the best any of them has)
 // and says whether one of them might beat the current best; CandidateBlocks uses it to skip
-// whole blocks of nodes.
+// whole blocks of nodes. A componentwise best is never worse than the set's lexicographic best,
+// so a block it rules out holds no better node.
 
 /** How much of a node's CPU is free, 0..1 (1 = idle): "least loaded" compares this. */
 export function freeShare(state: ClusterState, node: number): number {
@@ -69,8 +70,9 @@ export class CpuChoice {
     this.share = bestShare;
   }
 
-  couldImprove(minHasGpus: number, maxShare: number, minNode: number): boolean {
-    if (this.node < 0 || this.spreadCount > 0) return true;
+  couldImprove(minSpread: number, minHasGpus: number, maxShare: number, minNode: number): boolean {
+    if (this.node < 0) return true;
+    if (minSpread !== this.spreadCount) return minSpread < this.spreadCount;
     if (minHasGpus !== this.hasGpus) return minHasGpus < this.hasGpus;
     if (maxShare !== this.share) return maxShare > this.share;
     return minNode < this.node;
@@ -140,8 +142,9 @@ export class GpuChoice {
     this.share = bestShare;
   }
 
-  couldImprove(minFit: number, minTotal: number, maxShare: number, minNode: number): boolean {
-    if (this.node < 0 || this.spreadCount > 0) return true;
+  couldImprove(minSpread: number, minFit: number, minTotal: number, maxShare: number, minNode: number): boolean {
+    if (this.node < 0) return true;
+    if (minSpread !== this.spreadCount) return minSpread < this.spreadCount;
     if (minFit !== this.fitScore) return minFit < this.fitScore;
     if (minTotal !== this.total) return minTotal < this.total;
     if (maxShare !== this.share) return maxShare > this.share;

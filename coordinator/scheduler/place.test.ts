@@ -201,6 +201,26 @@ describe('place: scoring', () => {
     expect([...perNode.values()]).toEqual([2, 2, 2]);
   });
 
+  it('spreads a big group evenly over many nodes, with existing replicas counted', () => {
+    const nodes = cluster().nodes('n', 150, { cpu: 8, memory: '8Gi' }).build();
+    const existing: Placement[] = Array.from({ length: 100 }, (_, i) => ({
+      replicaId: `old-${i}`,
+      nodeId: `n-${i}`,
+      cpu: 0,
+      memory: 0,
+      gpus: [],
+      group: 'g',
+    }));
+    const result = plan(
+      nodes,
+      Array.from({ length: 350 }, (_, i) => replica(`r${i}`, { cpu: 0 })),
+      existing,
+    );
+    const perNode = new Map<string, number>();
+    for (const p of [...existing, ...result.placements]) perNode.set(p.nodeId, (perNode.get(p.nodeId) ?? 0) + 1);
+    expect(new Set(perNode.values())).toEqual(new Set([3]));
+  });
+
   it('spreads away from nodes where existing placements run the group', () => {
     const nodes = cluster().nodes('n', 2, { cpu: 8, memory: '8Gi' }).build();
     const existing: Placement[] = [{ replicaId: 'old', nodeId: 'n-0', cpu: 0, memory: 0, gpus: [], group: 'g' }];

@@ -4,13 +4,19 @@ import { ClusterState, requestMillicores } from './cluster-state.js';
 import { explainUnplaced } from './explain-unplaced.js';
 import { GpuFit } from './gpu-fit.js';
 import { CpuChoice, GpuChoice } from './node-choice.js';
-import { compareRequests } from './request-order.js';
+import { orderRequests } from './request-order.js';
 import type { GpuClaim, NodeView, Placement, PlacementResult, ReplicaRequest, Unplaced } from './types.js';
 
 const NO_SLOTS = new Int32Array(0);
 
 function byId(a: NodeView, b: NodeView): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** What decides where a request fits: requests of one shape fit in the same places. */
+function shapeOf(index: CandidateIndex, request: ReplicaRequest, cpuMillicores: number): string {
+  const { memory, gpu, gpuMemory, gpuModel, gpuPolicy } = request.resources;
+  return `${index.selectorId(request.nodeSelector)}|${cpuMillicores}|${memory}|${gpu}|${gpuMemory}|${gpuModel ?? ''}|${gpuPolicy}`;
 }
 
 function assertUnique(ids: Iterable<string>, what: string): void {
@@ -38,6 +44,27 @@ export function place(
   existing: readonly Placement[],
   requests: readonly ReplicaRequest[],
 ): PlacementResult {
+  return run(nodes, existing, requests, false);
+}
+
+/**
+ * `place` scoring every candidate node for every request instead of skipping blocks of nodes
+ * that cannot win: the reference the tests hold `place` to. Same plan, slower.
+ */
+export function placeByFullScan(
+  nodes: readonly NodeView[],
+  existing: readonly Placement[],
+  requests: readonly ReplicaRequest[],
+): PlacementResult {
+  return run(nodes, existing, requests, true);
+}
+
+function run(
+  nodes: readonly NodeView[],
+  existing: readonly Placement[],
+  requests: readonly ReplicaRequest[],
+  fullScan: boolean,
+): PlacementResult {
   const allNodes = [...nodes].sort(byId);
   assertUnique(
     allNodes.map((node) => node.id),
@@ -53,7 +80,6 @@ export function place(
     existing,
   );
   const index = new CandidateIndex(state);
-  const spread = new Int32Array(state.size);
   // What the chosen GPUs had before a claim, for the index to update its summaries.
   const maxGpus = requests.reduce((max, request) => Math.max(max, request.resources.gpu), 0);
   const oldFree = new Float64Array(maxGpus);
@@ -64,28 +90,27 @@ export function place(
   // nowhere later: copies of it (replicas of one stage) skip the search.
   const infeasible = new Set<string>();
 
-  // Array.prototype.sort is stable: requests equal by every key keep their input order.
-  for (const request of [...requests].sort(compareRequests)) {
+  for (const request of orderRequests(requests)) {
     const { resources, nodeSelector, group, replicaId } = request;
     const cpu = requestMillicores(resources.cpu);
     const withGpu = resources.gpu > 0;
     const canRunOnCpu = !withGpu || resources.gpuPolicy === 'preferred';
-    const shape = `${index.selectorId(nodeSelector)}|${cpu}|${resources.memory}|${resources.gpu}|${resources.gpuMemory}|${resources.gpuModel ?? ''}|${resources.gpuPolicy}`;
-    if (infeasible.has(shape)) {
-      failed.push({ request, shape, withGpu: !canRunOnCpu });
-      continue;
+    if (infeasible.size > 0) {
+      const shape = shapeOf(index, request, cpu);
+      if (infeasible.has(shape)) {
+        failed.push({ request, shape, withGpu: !canRunOnCpu });
+        continue;
+      }
     }
 
-    const counts = state.groupCounts(group);
-    if (counts !== undefined) for (const [node, count] of counts) spread[node] = count;
-
+    const spread = state.groups.acquire(group);
     let placement: Placement | null = null;
     if (withGpu) {
       const fit = new GpuFit(state, resources.gpu, resources.gpuMemory, index.gpuMask(resources.gpuModel));
       const choice = new GpuChoice(state, cpu, resources.memory, spread, fit);
-      index
-        .gpuCandidates(nodeSelector, resources.gpuModel)
-        .searchGpu(choice, cpu, resources.memory, resources.gpu, resources.gpuMemory);
+      const candidates = index.gpuCandidates(nodeSelector, resources.gpuModel);
+      if (fullScan) candidates.scanAll(choice);
+      else candidates.searchGpu(choice, cpu, resources.memory, resources.gpu, resources.gpuMemory, group);
       const node = choice.node;
       if (node >= 0) {
         fit.fit(node);
@@ -97,29 +122,29 @@ export function place(
           oldClaims[k] = state.gpuClaims[slot]!;
         }
         gpus.sort((a, b) => a.index - b.index);
-        state.claim(node, cpu, resources.memory, fit.chosen, fit.count, fit.whole ? null : fit.memoryEach, group);
-        index.claimed(node, fit.chosen, fit.count, oldFree, oldClaims);
+        const before = state.claim(node, cpu, resources.memory, fit.chosen, fit.count, fit.whole ? null : fit.memoryEach, group);
+        index.claimed(node, fit.chosen, fit.count, oldFree, oldClaims, group, before);
         placement = { replicaId, nodeId: state.nodes[node]!.id, cpu: resources.cpu, memory: resources.memory, gpus, group };
       }
     }
     if (placement === null && canRunOnCpu) {
       const choice = new CpuChoice(state, cpu, resources.memory, spread);
-      index.cpuCandidates(nodeSelector).searchCpu(choice, cpu, resources.memory);
+      const candidates = index.cpuCandidates(nodeSelector);
+      if (fullScan) candidates.scanAll(choice);
+      else candidates.searchCpu(choice, cpu, resources.memory, group);
       const node = choice.node;
       if (node >= 0) {
-        state.claim(node, cpu, resources.memory, NO_SLOTS, 0, null, group);
-        index.claimed(node, NO_SLOTS, 0, NO_SLOTS, NO_SLOTS);
+        const before = state.claim(node, cpu, resources.memory, NO_SLOTS, 0, null, group);
+        index.claimed(node, NO_SLOTS, 0, NO_SLOTS, NO_SLOTS, group, before);
         placement = { replicaId, nodeId: state.nodes[node]!.id, cpu: resources.cpu, memory: resources.memory, gpus: [], group };
       }
     }
-
-    // The group's map now also holds the node just chosen; reset every entry it names.
-    const after = state.groupCounts(group);
-    if (after !== undefined) for (const node of after.keys()) spread[node] = 0;
+    state.groups.release(group);
 
     if (placement !== null) {
       placements.push(placement);
     } else {
+      const shape = shapeOf(index, request, cpu);
       infeasible.add(shape);
       failed.push({ request, shape, withGpu: !canRunOnCpu });
     }

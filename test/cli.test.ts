@@ -1,0 +1,83 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gridline, waitFor, type TestProcess } from './support/processes.js';
+
+const PIPELINES = fileURLToPath(new URL('../pipelines', import.meta.url));
+
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
+  const p = gridline(args, env);
+  const { code } = await p.exited;
+  return { code, out: p.output() };
+}
+
+/** The `gridline` command as a user runs it: real processes, a private redis-server, real models. */
+describe('gridline CLI', () => {
+  let dir: string;
+  let up: TestProcess;
+  let api: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gl-cli-'));
+    await cp(join(PIPELINES, 'ocr.yaml'), join(dir, 'ocr.yaml'));
+    await cp(join(PIPELINES, 'data'), join(dir, 'data'), { recursive: true });
+    // No REDIS_URL: `up` must start its own redis-server under the data dir.
+    up = gridline(['up', '--workers', '1', '--http-port', '0', '--grpc-port', '0', '--data-dir', join(dir, 'state')], { REDIS_URL: '' });
+    const banner = await waitFor('gridline up to print its endpoints', () => /coordinator API\s+(http:\/\/\S+)/.exec(up.output()), 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${up.output()}`);
+    });
+    api = banner[1]!;
+  });
+
+  afterAll(async () => {
+    await up?.kill('SIGINT');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('up prints the endpoints, the join token and how to add a worker', () => {
+    expect(up.output()).toMatch(/join token\s+gl-join-/);
+    expect(up.output()).toMatch(/gridline worker --coordinator 127\.0\.0\.1:\d+ --join-token/);
+    expect(up.output()).toMatch(/redis\s+redis:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('nodes lists the local worker as a CPU node', async () => {
+    const { code, out } = await run(['nodes'], { GRIDLINE_COORDINATOR: api });
+    expect(code).toBe(0);
+    expect(out).toMatch(/local-1\s+ready/);
+  });
+
+  it('validate prints stages, queues and the placement plan', async () => {
+    const { code, out } = await run(['validate', join(dir, 'ocr.yaml')], { GRIDLINE_COORDINATOR: api });
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/valid pipeline "ocr"/);
+    expect(out).toMatch(/recognize\s+model-serving\s+2\s+\{<run>\.recognize\}/);
+    expect(out).toMatch(/placement plan on/);
+    expect(out).toMatch(/recognize\.1\s+local-1/);
+  });
+
+  it('validate reports every error with its line and exits 1', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, (await readFile(join(dir, 'ocr.yaml'), 'utf8')).replace('image.decode: {}', 'image.decodee: {}').replace('replicas: 2', 'replicas: zero'));
+    const { code, out } = await run(['validate', bad], { GRIDLINE_COORDINATOR: api });
+    expect(code).toBe(1);
+    expect(out).toMatch(/2 problems/);
+    expect(out).toMatch(/bad\.yaml:\d+:\d+ +spec\.stages\[0\]\.ops\[0\].*image\.decodee/);
+    expect(out).toMatch(/bad\.yaml:\d+:\d+ +spec\.stages\[3\]\.replicas/);
+  });
+
+  it('submit --wait runs the pipeline and exits 0 when every item is in the sink', async () => {
+    const { code, out } = await run(['submit', join(dir, 'ocr.yaml'), '--wait'], { GRIDLINE_COORDINATOR: api });
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/succeeded: 1\/1 items in .*out\/ocr\.jsonl/);
+    const line = JSON.parse((await readFile(join(dir, 'out', 'ocr.jsonl'), 'utf8')).trim()) as { lines: { text: string }[] };
+    expect(line.lines[0]!.text).toBe('Men may seem detestable as joint');
+  });
+
+  it('says how to reach a coordinator when none answers', async () => {
+    const { code, out } = await run(['nodes'], { GRIDLINE_COORDINATOR: 'http://127.0.0.1:9' });
+    expect(code).toBe(1);
+    expect(out).toMatch(/cannot reach the coordinator at http:\/\/127\.0\.0\.1:9/);
+  });
+});
