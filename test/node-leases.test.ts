@@ -85,3 +85,31 @@ describe('node registration and leases', () => {
     expect(coordinator.registry.get('intruder')).toBeUndefined();
   });
 });
+
+describe('coordinator restart', () => {
+  it('reloads its nodes from Redis and the worker reconnects to the new process with its credential', async () => {
+    const { freePort } = await import('../common/ports.js');
+    const t = testPrefix('restart');
+    const grpcPort = await freePort();
+    const options = { redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort, heartbeatIntervalMs: 300 };
+    let first: RunningCoordinator | null = await startCoordinator(options, silentLogger);
+    const worker = gridline(['worker', '--coordinator', first.grpcAddress, '--node-id', 'survivor'], { GRIDLINE_JOIN_TOKEN: first.joinToken });
+    let second: RunningCoordinator | null = null;
+    try {
+      await waitFor('ready on the first coordinator', () => first!.registry.get('survivor')?.state === 'ready');
+      const token = first.joinToken;
+      await first.stop();
+      first = null;
+      second = await startCoordinator(options, silentLogger);
+      expect(second.joinToken).toBe(token);
+      expect(second.registry.get('survivor')?.state).toBe('disconnected');
+      await waitFor('ready on the second coordinator', () => second!.registry.get('survivor')?.state === 'ready', 30_000);
+      expect(worker.output()).not.toMatch(/registering again/);
+    } finally {
+      await worker.kill();
+      await first?.stop();
+      await second?.stop();
+      await t.cleanup();
+    }
+  });
+});
