@@ -163,47 +163,34 @@ export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<num
 }
 
 /**
- * Samples Redis's used_memory while a side runs. Redis is shared (other tests may use it), so the
- * peak above the starting figure is indicative, not exact.
+ * Keys matching `pattern` and the memory Redis reports for them (MEMORY USAGE, every nested
+ * value sampled): what a run holds in Redis. Measured per run rather than as used_memory, which
+ * the other side (and anything else on the shared Redis) moves too.
  */
-export class RedisMemorySampler {
-  private readonly redis: Redis;
-  private timer: NodeJS.Timeout | null = null;
-  private start = 0;
-  private peak = 0;
-  private result: Promise<number> | null = null;
-
-  constructor(url = REDIS_URL, private readonly everyMs = 200) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1 });
+export async function redisFootprint(pattern: string, url = REDIS_URL): Promise<{ keys: number; bytes: number }> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  let keys = 0;
+  let bytes = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length === 0) continue;
+      const pipeline = redis.pipeline();
+      for (const key of found) pipeline.memory('USAGE', key, 'SAMPLES', 0);
+      for (const [err, usage] of (await pipeline.exec()) ?? []) {
+        if (err === null && typeof usage === 'number') {
+          keys += 1;
+          bytes += usage;
+        }
+      }
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
-
-  private async usedMemory(): Promise<number> {
-    const info = await this.redis.info('memory');
-    return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
-  }
-
-  async begin(): Promise<void> {
-    this.start = await this.usedMemory();
-    this.peak = this.start;
-    this.timer = setInterval(() => {
-      this.usedMemory().then((m) => {
-        this.peak = Math.max(this.peak, m);
-      }, () => undefined);
-    }, this.everyMs);
-  }
-
-  /** Peak used_memory above the figure at begin(), in bytes (idempotent). */
-  end(): Promise<number> {
-    this.result ??= (async () => {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = null;
-      const last = await this.usedMemory().catch(() => 0);
-      this.peak = Math.max(this.peak, last);
-      this.redis.disconnect();
-      return this.peak - this.start;
-    })();
-    return this.result;
-  }
+  return { keys, bytes };
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

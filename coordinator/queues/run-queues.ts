@@ -7,6 +7,9 @@ import type { SourceJob } from '../../common/job-payload.js';
  * The coordinator's only contact with the stage queues: it starts a run by putting one job on
  * the source queue and removes a finished run's queues and blobs. It never touches items.
  */
+/** How long a finished run's counters and errors are kept. */
+const RESULT_TTL_S = 7 * 24 * 3600;
+
 export interface RunQueues {
   startSource(runId: string, queue: string): Promise<void>;
   cleanup(runId: string, queues: readonly string[]): Promise<void>;
@@ -37,6 +40,8 @@ export function bullmqRunQueues(redis: Redis, keys: KeySpace): RunQueues {
       await scanUnlink(redis, keys.blobPattern(runId));
       await scanUnlink(redis, `${keys.prefix}:run:{${runId}}:counted:*`);
       await redis.unlink(keys.runSinkWritten(runId));
+      // Counters and errors stay readable for a week after the run, then go.
+      await redis.multi().expire(keys.runCounters(runId), RESULT_TTL_S).expire(keys.runErrors(runId), RESULT_TTL_S).exec();
     },
     async close() {},
   };

@@ -79,7 +79,7 @@ function gpuShortage(
       .map((slot) => `GPU ${state.gpuIndex[slot]} is in use`)
       .join(', ');
     return {
-      reason: `${need}, ${idle} of ${plural(matching.length, 'GPU')} entirely free (${inUse})`,
+      reason: `${need}, ${idle} of ${plural(matching.length, 'GPU')} entirely free${inUse === '' ? '' : ` (${inUse})`}`,
       shortage: { nodeId, closeness: idle, detail: `${nodeId} has ${idle} entirely free ${idle === 1 ? 'GPU' : 'GPUs'}` },
     };
   }

@@ -359,6 +359,20 @@ describe('place: unplaced summaries', () => {
     ]);
   });
 
+  it('explains whole-GPU shortages', () => {
+    const nodes = cluster().node('a', { cpu: 8, memory: '8Gi', gpus: ['A10-24GB', 'A10-24GB'] }).node('b', { cpu: 8, memory: '8Gi', gpus: ['T4-16GB'] }).build();
+    const existing: Placement[] = [{ replicaId: 'x', nodeId: 'a', cpu: 0, memory: 0, gpus: [{ index: 1, memory: GiB }] }];
+    const result = plan(nodes, [replica('r', { gpu: 2 })], existing);
+    expect(result.unplaced[0]).toEqual({
+      replicaId: 'r',
+      summary: 'gpu: needs 2 entirely free GPUs, a has 1 entirely free GPU, b has 1 entirely free GPU',
+      reasons: [
+        { nodeId: 'a', reason: 'gpu: needs 2 entirely free GPUs, 1 of 2 GPUs entirely free (GPU 1 is in use)' },
+        { nodeId: 'b', reason: 'gpu: needs 2 entirely free GPUs, 1 of 1 GPU entirely free' },
+      ],
+    });
+  });
+
   it('lists every short resource of a node, and labels on their own', () => {
     const nodes = cluster()
       .node('a', { cpu: 1, memory: '1Gi', labels: { zone: 'eu' } })
