@@ -36,6 +36,8 @@ export interface SideSummary {
   readonly unit: string;
   readonly higherIsBetter: boolean;
   readonly processes: readonly ProcessPeak[];
+  /** The most a measured repetition held in Redis at its end (its own keys only), if measured. */
+  readonly redis?: { readonly keys: number; readonly bytes: number };
   /** Anything else worth keeping in the JSON (timelines, per-rep breakdowns). */
   readonly details: Readonly<Record<string, unknown>>;
   /** Replaces the figures rep() returned (a side that times its repetitions itself). */
@@ -231,7 +233,13 @@ function sideCell(side: SideResult | null): string {
 
 function rssCell(side: SideResult | null): string {
   if (side === null) return '';
-  return side.processes.map((p) => `${p.name} ${mib(p.peakRssBytes)}`).join('; ');
+  const redis = side.redis === undefined ? '' : ` [Redis: ${side.redis.bytes < 2 ** 20 ? `${(side.redis.bytes / 1024).toFixed(0)} KiB` : mib(side.redis.bytes)} in ${side.redis.keys} keys at the end of a run]`;
+  return side.processes.map((p) => `${p.name} ${mib(p.peakRssBytes)}`).join('; ') + redis;
+}
+
+/** The largest footprint of several (by bytes). */
+export function largest(footprints: readonly { keys: number; bytes: number }[]): { keys: number; bytes: number } | undefined {
+  return footprints.reduce<{ keys: number; bytes: number } | undefined>((a, b) => (a === undefined || b.bytes > a.bytes ? b : a), undefined);
 }
 
 /** Rows as aligned columns, a rule under the first (the header). */

@@ -27,7 +27,7 @@ import type { OpContext } from '../services/preprocessing/op.js';
 import type { ChunkHandler } from '../services/stages/chunk-handler.js';
 import type { BenchCluster } from './gridline-cluster.js';
 import {
-  benchPrefix, once, RedisMemorySampler, removeTmp, selfPeakRssBytes,
+  benchPrefix, largest, once, redisFootprint, removeTmp, selfPeakRssBytes,
   type BenchDefinition, type BenchOptions, type SideContext, type SideSession,
 } from './harness.js';
 
@@ -155,25 +155,25 @@ async function baseline(ctx: SideContext): Promise<SideSession> {
 async function gridline(ctx: SideContext): Promise<SideSession> {
   const { images } = sizes(ctx.options);
   const { tmp, dir } = await imageFolder(images);
-  const sampler = new RedisMemorySampler();
+  const footprints: { keys: number; bytes: number }[] = [];
   let bench: BenchCluster | null = null;
   // Loaded here: the baseline side's process must not carry the coordinator in its peak RSS.
   const { runPipeline, startBenchCluster, timingDetails } = await import('./gridline-cluster.js');
   const close = once(async () => {
-    await sampler.end().catch(() => undefined);
     await bench?.stop().catch((err: unknown) => ctx.log(`cleanup failed: ${(err as Error).message}`));
     await removeTmp(tmp, ctx);
   });
   try {
     bench = await startBenchCluster({ workers: 1, dataDir: join(tmp, 'cluster'), prefix: benchPrefix('ocr'), ctx });
     const b = bench;
-    await sampler.begin();
     const perRep: Record<string, unknown>[] = [];
     return {
       close,
       async rep(index, warm) {
         const sink = join(tmp, 'out', `rep-${index}.jsonl`);
         const t = await runPipeline(b.client, await pipelineText(dir, sink), { signal: ctx.signal, timeoutMs: 240_000, logs: b.cluster.workerLogs });
+        // Before the coordinator's cleanup (2 heartbeats after the end) removes the run's keys.
+        if (!warm) footprints.push(await redisFootprint(`${b.prefix}:*{${t.runId}*`));
         const lines = (await readFile(sink, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { key: string; lines?: unknown });
         if (lines.length !== images) throw new Error(`run ${t.runId}: the sink holds ${lines.length} lines, expected ${images}`);
         for (const l of lines) checkLines(`gridline ${l.key}`, l.lines);
@@ -184,7 +184,6 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
         return rate;
       },
       async finish() {
-        const redisPeak = await sampler.end();
         const { peaks, keysRemoved } = await b.stop();
         await close();
         return {
@@ -192,7 +191,8 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
           unit: 'images/s',
           higherIsBetter: true,
           processes: peaks,
-          details: { images, perRep, redisUsedMemoryPeakDeltaBytes: redisPeak, redisKeysRemoved: keysRemoved },
+          redis: largest(footprints),
+          details: { images, perRep, redisPerRep: footprints, redisKeysRemovedAtEnd: keysRemoved },
         };
       },
     };

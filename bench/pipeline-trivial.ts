@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import type { BenchCluster } from './gridline-cluster.js';
 import {
-  benchPrefix, deletePrefix, once, RedisMemorySampler, REDIS_URL, removeTmp, selfPeakRssBytes,
+  benchPrefix, deletePrefix, largest, once, redisFootprint, REDIS_URL, removeTmp, selfPeakRssBytes,
   type BenchDefinition, type BenchOptions, type SideContext, type SideSession,
 } from './harness.js';
 
@@ -43,11 +43,9 @@ async function baseline(ctx: SideContext): Promise<SideSession> {
   const bullPrefix = `${prefix}:q`;
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const payloads = Array.from({ length: n }, (_, i) => ({ key: `item-${String(i).padStart(6, '0')}.bin`, file: fileBytes(i).toString('base64') }));
-  const sampler = new RedisMemorySampler();
-  await sampler.begin();
   const perRepMs: number[] = [];
+  const footprints: { keys: number; bytes: number }[] = [];
   const close = once(async () => {
-    await sampler.end().catch(() => undefined);
     connection.disconnect();
     await deletePrefix(prefix);
   });
@@ -83,7 +81,10 @@ async function baseline(ctx: SideContext): Promise<SideSession> {
       await allDone;
       const ms = performance.now() - t0;
       ctx.signal.throwIfAborted();
-      if (!warm) perRepMs.push(Math.round(ms));
+      if (!warm) {
+        perRepMs.push(Math.round(ms));
+        footprints.push(await redisFootprint(`${bullPrefix}:chain-r${index}-*`));
+      }
       ctx.log(`${warm ? 'warm-up' : `rep ${index}`}: ${n} items in ${ms.toFixed(0)} ms = ${(n / (ms / 1000)).toFixed(0)} items/s`);
       return n / (ms / 1000);
     } finally {
@@ -98,7 +99,6 @@ async function baseline(ctx: SideContext): Promise<SideSession> {
     rep,
     close,
     async finish() {
-      const redisPeak = await sampler.end();
       const peak = selfPeakRssBytes();
       await close();
       return {
@@ -106,7 +106,8 @@ async function baseline(ctx: SideContext): Promise<SideSession> {
         unit: 'items/s',
         higherIsBetter: true,
         processes: [{ name: 'bench (3 BullMQ workers)', pid: process.pid, peakRssBytes: peak }],
-        details: { items: n, perRepMs, redisUsedMemoryPeakDeltaBytes: redisPeak },
+        redis: largest(footprints),
+        details: { items: n, perRepMs, redisPerRep: footprints },
       };
     },
   };
@@ -130,12 +131,11 @@ function pipelineYaml(sourceDir: string, sinkPath: string): string {
 async function gridline(ctx: SideContext): Promise<SideSession> {
   const n = items(ctx.options);
   const tmp = await mkdtemp(join(tmpdir(), 'glbench-trivial-'));
-  const sampler = new RedisMemorySampler();
+  const footprints: { keys: number; bytes: number }[] = [];
   let bench: BenchCluster | null = null;
   // Loaded here: the baseline side's process must not carry the coordinator in its peak RSS.
   const { runPipeline, startBenchCluster, timingDetails } = await import('./gridline-cluster.js');
   const close = once(async () => {
-    await sampler.end().catch(() => undefined);
     await bench?.stop().catch((err: unknown) => ctx.log(`cleanup failed: ${(err as Error).message}`));
     await removeTmp(tmp, ctx);
   });
@@ -148,13 +148,14 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
     }
     bench = await startBenchCluster({ workers: 2, dataDir: join(tmp, 'cluster'), prefix: benchPrefix('trivial'), ctx });
     const b = bench;
-    await sampler.begin();
     const perRep: Record<string, unknown>[] = [];
     return {
       close,
       async rep(index, warm) {
         const sink = join(tmp, 'out', `rep-${index}.jsonl`);
         const t = await runPipeline(b.client, pipelineYaml(sourceDir, sink), { signal: ctx.signal, timeoutMs: 120_000, logs: b.cluster.workerLogs });
+        // Before the coordinator's cleanup (2 heartbeats after the end) removes the run's keys.
+        if (!warm) footprints.push(await redisFootprint(`${b.prefix}:*{${t.runId}*`));
         const lines = (await readFile(sink, 'utf8')).split('\n').filter((l) => l !== '').length;
         if (lines !== n) throw new Error(`run ${t.runId}: the sink holds ${lines} lines, expected ${n}`);
         if (!warm) perRep.push(timingDetails(t));
@@ -164,7 +165,6 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
         return rate;
       },
       async finish() {
-        const redisPeak = await sampler.end();
         const { peaks, keysRemoved } = await b.stop();
         await close();
         return {
@@ -172,7 +172,8 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
           unit: 'items/s',
           higherIsBetter: true,
           processes: peaks,
-          details: { items: n, chunkItems: CHUNK_ITEMS, perRep, redisUsedMemoryPeakDeltaBytes: redisPeak, redisKeysRemoved: keysRemoved },
+          redis: largest(footprints),
+          details: { items: n, chunkItems: CHUNK_ITEMS, perRep, redisPerRep: footprints, redisKeysRemovedAtEnd: keysRemoved },
         };
       },
     };

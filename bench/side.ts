@@ -42,13 +42,15 @@ async function fail(err: unknown): Promise<never> {
 
 const controller = new AbortController();
 const abort = (why: string) => () => {
+  // Handlers stay installed: a second signal must not kill the process halfway through cleanup.
+  if (controller.signal.aborted) return;
   controller.abort(new Error(why));
   log(why);
   void exit(1);
 };
-process.once('SIGTERM', abort('stopped by the bench runner (time limit)'));
-process.once('SIGINT', abort('interrupted'));
-process.once('disconnect', abort('the bench runner went away'));
+process.on('SIGTERM', abort('stopped by the bench runner (time limit)'));
+process.on('SIGINT', abort('interrupted'));
+process.on('disconnect', abort('the bench runner went away'));
 
 const ctx: SideContext = {
   options: request.options,

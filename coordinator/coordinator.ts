@@ -43,7 +43,8 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
   const store = redisCoordinatorStore(redis, keys);
   const joinToken = config.joinToken ?? (await store.joinToken(newJoinToken()));
   const lease = { heartbeatIntervalMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs };
-  const registry = new NodeRegistry(store, lease, logger.child({ component: 'registry' }));
+  // Workers back off up to 5 s between reconnects: give them that much more after a restart.
+  const registry = new NodeRegistry(store, { ...lease, restartGraceMs: 6_000 }, logger.child({ component: 'registry' }));
   await registry.load();
   const cluster = new ClusterService(
     { joinToken, ...lease, redisUrl: config.advertisedRedisUrl, keyPrefix: config.keyPrefix },
@@ -60,20 +61,28 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
 
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
   grpcServer.addService(loadClusterProto().gridline.cluster.v1.Cluster.service, cluster.handlers());
-  const grpcPort = await new Promise<number>((resolve, reject) => {
-    grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
-  }).catch((err: unknown) => {
-    throw new GridlineError('UNAVAILABLE', `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${(err as Error).message}`, { cause: err });
-  });
-
-  const app = createHttpApp({
-    runs, registry, logger: logger.child({ component: 'api' }), bodyLimit: config.bodyLimitBytes,
-    health: async () => ({ redis: await redis.ping().then(() => 'ok', (e: Error) => e.message) }),
-  });
-  const http: HttpServer = await new Promise((resolve, reject) => {
-    const server = app.listen(config.httpPort, config.host, () => resolve(server));
-    server.once('error', (err) => reject(new GridlineError('UNAVAILABLE', `cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`, { cause: err })));
-  });
+  let grpcPort: number;
+  let http: HttpServer;
+  try {
+    grpcPort = await new Promise<number>((resolve, reject) => {
+      grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    }).catch((err: unknown) => {
+      throw new GridlineError('UNAVAILABLE', `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${(err as Error).message}`, { cause: err });
+    });
+    const app = createHttpApp({
+      runs, registry, logger: logger.child({ component: 'api' }), bodyLimit: config.bodyLimitBytes,
+      health: async () => ({ redis: await pingWithin(redis, 1_000) }),
+    });
+    http = await new Promise((resolve, reject) => {
+      const server = app.listen(config.httpPort, config.host, () => resolve(server));
+      server.once('error', (err) => reject(new GridlineError('UNAVAILABLE', `cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`, { cause: err })));
+    });
+  } catch (err) {
+    // Leave nothing open behind a failed start, or the process would hang instead of exiting.
+    grpcServer.forceShutdown();
+    redis.disconnect();
+    throw err;
+  }
   const httpPort = (http.address() as AddressInfo).port;
 
   registry.start();
@@ -92,11 +101,28 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
       registry.stop();
       await runs.stop();
       cluster.closeAll();
-      await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      await Promise.race([
+        new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
+        new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
+      ]);
       grpcServer.forceShutdown();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Redis health that answers within `ms` even while Redis is down (commands would wait forever). */
+async function pingWithin(redis: Redis, ms: number): Promise<string> {
+  if (redis.status !== 'ready') return `redis connection is ${redis.status}`;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([redis.ping().then(() => 'ok', (e: Error) => e.message), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

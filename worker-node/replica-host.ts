@@ -4,6 +4,7 @@ import type { ReplicaPhase as ProtoPhase } from '../proto/generated/gridline/clu
 import type { ReplicaState } from '../proto/generated/gridline/cluster/v1/ReplicaState.js';
 import type { Redis } from '../services/queue/redis-connection.js';
 import { startStageReplica, type ReplicaRunPhase, type StageReplica } from '../services/stages/stage-replica.js';
+import type { RuntimeCache } from '../services/model-serving/runtime-cache.js';
 import type { GpuInfo } from './gpu/gpu-info.js';
 
 const PROTO_PHASE: Record<ReplicaRunPhase, ProtoPhase> = {
@@ -18,6 +19,8 @@ interface Slot {
   readonly spec: ReplicaSpec;
   replica: StageReplica | null;
   starting: Promise<void>;
+  /** Set when the replica could not even be created. */
+  failure: string | null;
 }
 
 /**
@@ -26,36 +29,41 @@ interface Slot {
  */
 export class ReplicaHost {
   private readonly slots = new Map<string, Slot>();
+  /** Set once the node is shutting down: no replica starts after that. */
+  private closing = false;
 
   constructor(
     private readonly redis: () => Redis,
     private readonly gpus: readonly GpuInfo[],
     private readonly logger: Logger,
     private readonly onChange: (state: ReplicaState) => void,
+    private readonly runtimes: RuntimeCache,
   ) {}
 
   start(spec: ReplicaSpec): void {
-    if (this.slots.has(spec.replicaId)) return;
+    if (this.closing || this.slots.has(spec.replicaId)) return;
     const granted = this.gpus.filter((g) => spec.gpuIndexes.includes(g.index));
     // Simulated GPUs exist for scheduling only: the model still runs on the CPU provider.
     const useGpu = granted.length > 0 && granted.every((g) => !g.simulated);
     if (granted.length > 0 && !useGpu) {
       this.logger.info({ replica: spec.replicaId, gpus: spec.gpuIndexes }, 'replica granted simulated GPUs: running on CPU');
     }
-    const slot: Slot = { spec, replica: null, starting: Promise.resolve() };
+    const slot: Slot = { spec, replica: null, starting: Promise.resolve(), failure: null };
     this.slots.set(spec.replicaId, slot);
     this.onChange(this.stateOf(spec, 'starting', ''));
     slot.starting = startStageReplica(spec, {
       redis: this.redis(),
       logger: this.logger,
       useGpu,
+      runtimes: this.runtimes,
       onPhase: (r) => this.onChange(this.stateOf(spec, r.phase, r.message, r.processed)),
     }).then((replica) => {
       slot.replica = replica;
       this.onChange(this.stateOf(spec, replica.phase, replica.message, replica.processed));
     }, (err: unknown) => {
       this.logger.error({ err, replica: spec.replicaId }, 'starting a replica failed');
-      this.onChange(this.stateOf(spec, 'failed', String((err as Error).message)));
+      slot.failure = String((err as Error).message);
+      this.onChange(this.stateOf(spec, 'failed', slot.failure));
     });
   }
 
@@ -68,13 +76,16 @@ export class ReplicaHost {
     this.onChange(this.stateOf(slot.spec, 'stopped', ''));
   }
 
+  /** Stops every replica and refuses new ones (node shutdown). */
   async stopAll(drain: boolean): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.slots.keys()].map((id) => this.stop(id, drain)));
   }
 
   states(): ReplicaState[] {
-    return [...this.slots.values()].map((s) =>
-      this.stateOf(s.spec, s.replica?.phase ?? 'starting', s.replica?.message ?? '', s.replica?.processed ?? 0));
+    return [...this.slots.values()].map((s) => s.failure !== null
+      ? this.stateOf(s.spec, 'failed', s.failure)
+      : this.stateOf(s.spec, s.replica?.phase ?? 'starting', s.replica?.message ?? '', s.replica?.processed ?? 0));
   }
 
   private stateOf(spec: ReplicaSpec, phase: ReplicaRunPhase, message: string, processed = 0): ReplicaState {

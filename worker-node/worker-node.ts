@@ -3,6 +3,8 @@ import { hostname as osHostname, cpus, totalmem } from 'node:os';
 import { GridlineError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ReplicaSpec } from '../common/replica-spec.js';
+import { RuntimeCache } from '../services/model-serving/runtime-cache.js';
+import { createThreadedOnnxRuntime } from '../services/model-serving/threaded-runtime.js';
 import { createRedis, type Redis } from '../services/queue/redis-connection.js';
 import { ControlClient } from './control/control-client.js';
 import type { GpuInfo } from './gpu/gpu-info.js';
@@ -21,6 +23,8 @@ export interface WorkerNodeOptions {
   readonly redisUrl?: string;
   readonly cpu?: number;
   readonly memoryBytes?: number;
+  /** How long an unused model stays loaded (default 60 s). */
+  readonly modelKeepAliveMs?: number;
 }
 
 export interface RunningWorkerNode {
@@ -45,6 +49,8 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     reportFatal = resolve;
   });
 
+  // Loaded models stay warm this long after their last replica stops, so the next run skips the load.
+  const runtimes = new RuntimeCache((path, o) => createThreadedOnnxRuntime(path, o), options.modelKeepAliveMs ?? 60_000);
   // eslint-disable-next-line prefer-const -- assigned below; the host reports through it
   let control: ControlClient;
   const replicas = new ReplicaHost(
@@ -55,6 +61,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     gpus,
     logger,
     (state) => control.report(state),
+    runtimes,
   );
 
   control = new ControlClient({
@@ -114,8 +121,12 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     gpus,
     fatal,
     async stop({ drain = false } = {}) {
-      await replicas.stopAll(drain);
+      // Leave the control stream first: the coordinator stops sending work here and, once the
+      // lease runs out, places these replicas elsewhere while the chunks in hand finish.
+      const draining = replicas.stopAll(drain);
       await control.stop();
+      await draining;
+      await runtimes.closeAll();
       await (redis as Redis | null)?.quit().catch(() => undefined);
     },
   };

@@ -134,7 +134,13 @@ export class ClusterService implements NodeChannel {
     const auth = String(call.metadata.get('authorization')[0] ?? '');
     const credential = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     const expected = this.credentialHashes.get(nodeId);
-    if (expected === undefined || credential === '' || hash(credential) !== expected || this.registry.get(nodeId) === undefined) {
+    const known = this.registry.get(nodeId);
+    if (known?.state === 'lost') {
+      // Its replicas went elsewhere: it must register afresh rather than resume.
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId} was marked lost: register again` });
+      return;
+    }
+    if (expected === undefined || credential === '' || hash(credential) !== expected || known === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId || '(none)'} is not registered with this credential: register again` });
       return;
     }

@@ -8,6 +8,11 @@ export interface LeaseSettings {
   readonly heartbeatIntervalMs: number;
   /** A node silent this long is lost. */
   readonly ttlMs: number;
+  /**
+   * Extra time nodes get to reconnect after a coordinator restart: their reconnect backoff may
+   * be longer than one TTL, and losing every node on each restart would move every replica.
+   */
+  readonly restartGraceMs?: number;
 }
 
 interface Entry {
@@ -47,7 +52,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const t = this.now();
     for (const record of await this.store.loadNodes()) {
       const state: NodeState = record.state === 'lost' ? 'lost' : 'disconnected';
-      this.entries.set(record.id, { record: { ...record, state }, expiresAt: t + this.lease.ttlMs, persistedHeartbeatAt: t });
+      this.entries.set(record.id, { record: { ...record, state }, expiresAt: t + this.lease.ttlMs + (this.lease.restartGraceMs ?? 0), persistedHeartbeatAt: t });
     }
   }
 

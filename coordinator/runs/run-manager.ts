@@ -45,6 +45,8 @@ export class RunManager {
   private readonly sentAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private reconciling: Promise<void> | null = null;
+  private stopped = false;
+  private readonly cleanups = new Map<string, { timer: NodeJS.Timeout; run: () => Promise<void> }>();
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -60,8 +62,19 @@ export class RunManager {
 
   async load(): Promise<void> {
     for (const run of await this.store.loadRuns()) this.runs.set(run.id, run);
-    for (const a of await this.store.loadAssignments()) this.assignments.set(a.replicaId, a);
-    this.logger.info({ runs: this.runs.size, assignments: this.assignments.size }, 'coordinator state loaded from Redis');
+    const orphans: string[] = [];
+    for (const a of await this.store.loadAssignments()) {
+      const run = this.runs.get(a.runId);
+      // A crash between ending a run and deleting its assignments must not revive its replicas.
+      if (!run || FINAL_RUN_STATUSES.includes(run.status)) orphans.push(a.replicaId);
+      else this.assignments.set(a.replicaId, a);
+    }
+    await this.store.deleteAssignments(orphans);
+    // The source job has a fixed id: re-adding it is a no-op unless a crash lost it.
+    for (const run of this.runs.values()) {
+      if (!FINAL_RUN_STATUSES.includes(run.status)) await this.queues.startSource(run.id, run.stages[0]!.queue);
+    }
+    this.logger.info({ runs: this.runs.size, assignments: this.assignments.size, orphans: orphans.length }, 'coordinator state loaded from Redis');
   }
 
   start(): void {
@@ -70,9 +83,17 @@ export class RunManager {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.reconciling;
+    // Cleanups still waiting for their delay run now, so a short-lived cluster leaves no queues.
+    const due = [...this.cleanups.values()];
+    this.cleanups.clear();
+    await Promise.all(due.map((c) => {
+      clearTimeout(c.timer);
+      return c.run();
+    }));
   }
 
   async submit(spec: PipelineSpec): Promise<RunRecord> {
@@ -180,6 +201,7 @@ export class RunManager {
 
   /** Runs one reconcile pass now (coalesced with one in progress). */
   reconcileNow(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.reconciling) return this.reconciling;
     this.reconciling = this.reconcile()
       .catch((err: unknown) => this.logger.error({ err }, 'reconcile pass failed; will retry'))
@@ -193,7 +215,10 @@ export class RunManager {
     const active = [...this.runs.values()].filter((r) => !FINAL_RUN_STATUSES.includes(r.status));
     if (active.length === 0) return;
     await this.placeUnbound(active);
-    for (const run of active) {
+    for (const snapshot of active) {
+      // Re-read: a cancel may have ended the run while this pass awaited Redis.
+      const run = this.runs.get(snapshot.id);
+      if (!run || FINAL_RUN_STATUSES.includes(run.status)) continue;
       try {
         await this.reconcileRun(run);
       } catch (err) {
@@ -209,7 +234,8 @@ export class RunManager {
     const result = place(this.registry.views(), this.boundPlacements(), unbound.map((a) => a.request));
     const changed: Assignment[] = [];
     for (const p of result.placements) {
-      const a = this.assignments.get(p.replicaId)!;
+      const a = this.assignments.get(p.replicaId);
+      if (!a || a.nodeId !== null) continue; // its run ended while placement ran
       const bound: Assignment = {
         ...a, nodeId: p.nodeId, phase: 'starting', message: '', cpu: p.cpu, memory: p.memory,
         gpus: p.gpus, unplacedSince: null, unplacedReason: null,
@@ -218,7 +244,8 @@ export class RunManager {
       changed.push(bound);
     }
     for (const u of result.unplaced) {
-      const a = this.assignments.get(u.replicaId)!;
+      const a = this.assignments.get(u.replicaId);
+      if (!a) continue;
       if (a.unplacedReason === u.summary && a.unplacedSince !== null) continue;
       const next: Assignment = { ...a, unplacedSince: a.unplacedSince ?? this.now(), unplacedReason: u.summary };
       this.assignments.set(a.replicaId, next);
@@ -226,7 +253,8 @@ export class RunManager {
     }
     await this.store.saveAssignments(changed);
     for (const p of result.placements) {
-      const a = this.assignments.get(p.replicaId)!;
+      const a = this.assignments.get(p.replicaId);
+      if (!a || a.nodeId !== p.nodeId) continue;
       this.logger.info({ replica: a.replicaId, node: p.nodeId, gpus: p.gpus.map((g) => g.index) }, 'replica placed');
       this.sendStart(a);
     }
@@ -274,7 +302,9 @@ export class RunManager {
   }
 
   private async finish(run: RunRecord, status: RunStatus, reason: string | null): Promise<RunRecord> {
-    const done: RunRecord = { ...run, status, reason, finishedAt: new Date(this.now()).toISOString() };
+    const current = this.runs.get(run.id) ?? run;
+    if (FINAL_RUN_STATUSES.includes(current.status)) return current; // ended meanwhile (cancel vs completion)
+    const done: RunRecord = { ...current, status, reason, finishedAt: new Date(this.now()).toISOString() };
     await this.save(done);
     const mine = [...this.assignments.values()].filter((a) => a.runId === run.id);
     for (const a of mine) {
@@ -286,9 +316,14 @@ export class RunManager {
     this.logger.info({ run: run.id, status, reason }, 'run finished');
     // Queues and blobs go once replicas had a moment to stop; counters and errors stay for the view.
     const queues = run.stages.map((s) => s.queue);
-    setTimeout(() => {
+    const cleanup = (): Promise<void> =>
       this.queues.cleanup(run.id, queues).catch((err: unknown) => this.logger.warn({ err, run: run.id }, 'cleaning up a run failed'));
-    }, 2 * this.settings.heartbeatIntervalMs).unref();
+    const timer = setTimeout(() => {
+      this.cleanups.delete(run.id);
+      void cleanup();
+    }, 2 * this.settings.heartbeatIntervalMs);
+    timer.unref();
+    this.cleanups.set(run.id, { timer, run: cleanup });
     return done;
   }
 
@@ -330,7 +365,10 @@ export class RunManager {
     this.store.saveAssignments([a]).catch((err: unknown) => this.logger.warn({ err }, 'saving an assignment failed'));
   }
 
+  /** Saves a run update, unless the run already ended (only finish() writes final states). */
   private async save(run: RunRecord): Promise<void> {
+    const current = this.runs.get(run.id);
+    if (current && current !== run && FINAL_RUN_STATUSES.includes(current.status) && !FINAL_RUN_STATUSES.includes(run.status)) return;
     this.runs.set(run.id, run);
     await this.store.saveRun(run);
   }

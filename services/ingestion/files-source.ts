@@ -21,14 +21,17 @@ export async function listFiles(source: FilesSource): Promise<SourceEntry[]> {
   }
   const keys = (await glob(source.glob, { cwd: root, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
   const limited = source.limit === null ? keys : keys.slice(0, source.limit);
+  // Stat in parallel batches: one at a time costs a syscall round trip per file.
   const entries: SourceEntry[] = [];
-  for (const key of limited) {
-    const path = join(root, key);
-    const s = await stat(path);
-    entries.push({ key, path, size: s.size });
+  for (let i = 0; i < limited.length; i += STAT_BATCH) {
+    const batch = limited.slice(i, i + STAT_BATCH);
+    const sizes = await Promise.all(batch.map((key) => stat(join(root, key)).then((s) => s.size)));
+    batch.forEach((key, j) => entries.push({ key, path: join(root, key), size: sizes[j]! }));
   }
   return entries;
 }
+
+const STAT_BATCH = 256;
 
 /** Groups entries into chunks bounded by item count and bytes (an oversized file rides alone). */
 export function chunkEntries(entries: readonly SourceEntry[], chunking: ChunkingSpec): SourceEntry[][] {

@@ -34,9 +34,11 @@ try {
     ...(init.intraOpThreads === undefined ? {} : { intraOpThreads: init.intraOpThreads }),
   });
   post({ type: 'ready', inputs: runtime.inputs, outputs: runtime.outputs });
+  const inFlight = new Set<Promise<unknown>>();
   port.on('message', (msg: ToThread) => {
     if (msg.type === 'close') {
-      void runtime.close().finally(() => {
+      // Let runs already started finish before the session is released under them.
+      void Promise.allSettled([...inFlight]).then(() => runtime.close()).finally(() => {
         post({ type: 'closed' });
         port.close();
       });
@@ -44,7 +46,10 @@ try {
     }
     const feeds: Record<string, Tensor> = {};
     for (const [name, w] of Object.entries(msg.feeds)) feeds[name] = tensorFromBytes(w.dtype, w.shape, new Uint8Array(w.buffer));
-    runtime.run(feeds).then((outputs) => {
+    const running = runtime.run(feeds);
+    inFlight.add(running);
+    void running.finally(() => inFlight.delete(running)).catch(() => undefined);
+    running.then((outputs) => {
       const wire: Record<string, WireTensor> = {};
       const transfer: ArrayBuffer[] = [];
       for (const [name, t] of Object.entries(outputs)) {

@@ -27,7 +27,16 @@ export async function createThreadedOnnxRuntime(path: string, options: ThreadedR
   const pending = new Map<number, { resolve: (t: Record<string, Tensor>) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let closed = false;
+  let exited = false;
   let dead: GridlineError | null = null;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  const rejectPending = (error: GridlineError): void => {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
 
   const ready = new Promise<{ inputs: ModelRuntime['inputs']; outputs: ModelRuntime['outputs'] }>((resolve, reject) => {
     worker.on('message', (msg: FromThread) => {
@@ -62,15 +71,12 @@ export async function createThreadedOnnxRuntime(path: string, options: ThreadedR
     worker.on('error', (err) => {
       dead = new GridlineError('MODEL_ERROR', `model ${name}: its thread crashed: ${err.message}`, { cause: err });
       reject(dead);
-      for (const p of pending.values()) p.reject(dead);
-      pending.clear();
+      rejectPending(dead);
     });
     worker.on('exit', (code) => {
-      if (closed) return;
-      dead ??= new GridlineError('MODEL_ERROR', `model ${name}: its thread exited (code ${code})`);
+      dead ??= new GridlineError('MODEL_ERROR', closed ? `model ${name} is closed` : `model ${name}: its thread exited (code ${code})`);
       reject(dead);
-      for (const p of pending.values()) p.reject(dead);
-      pending.clear();
+      rejectPending(dead);
     });
   });
 
@@ -107,10 +113,12 @@ export async function createThreadedOnnxRuntime(path: string, options: ThreadedR
     async close() {
       if (closed) return;
       closed = true;
-      const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Runs still waiting get an answer now rather than never.
+      rejectPending(new GridlineError('MODEL_ERROR', `model ${name} is closed`));
+      if (exited) return;
       worker.postMessage({ type: 'close' } satisfies ToThread);
       const timer = setTimeout(() => void worker.terminate(), 5_000);
-      await done;
+      await exit;
       clearTimeout(timer);
     },
   };

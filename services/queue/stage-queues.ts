@@ -33,6 +33,13 @@ export interface StageConsumer {
 
 export interface ConsumerOptions {
   readonly concurrency: number;
+  /**
+   * Called once a job has failed for good (attempts used up, or a non-retryable error), so the
+   * caller can count its items as failed: otherwise a run would wait for them forever.
+   */
+  readonly onFinalFailure?: (job: JobContext<unknown>, error: Error) => Promise<void>;
+  /** Connection-level problems BullMQ reports (it reconnects by itself). */
+  readonly onError?: (error: Error) => void;
   /** How long a job's lock lasts without renewal; a crashed worker's jobs come back after it. */
   readonly lockDurationMs?: number;
   readonly stalledIntervalMs?: number;
@@ -62,8 +69,7 @@ export function createConsumer<T>(
   handler: (job: JobContext<T>) => Promise<void>,
   options: ConsumerOptions,
 ): StageConsumer {
-  // A blocking consumer needs its own connection; duplicate() keeps the same settings.
-  const blocking = connection.duplicate();
+  // BullMQ uses the shared connection for commands and makes (and closes) its own blocking one.
   const worker = new Worker(
     queue,
     async (job: Job) => {
@@ -75,7 +81,7 @@ export function createConsumer<T>(
       });
     },
     {
-      connection: blocking,
+      connection,
       prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs ?? 30_000,
@@ -83,8 +89,13 @@ export function createConsumer<T>(
       maxStalledCount: 2,
     },
   );
-  // Errors here are connection hiccups; the worker reconnects by itself. Log-worthy, not fatal.
-  worker.on('error', () => undefined);
+  worker.on('error', (err) => options.onError?.(err));
+  worker.on('failed', (job, err) => {
+    // finishedOn is set only when the job moved to `failed`, not when it was scheduled for a retry.
+    if (!job || !job.finishedOn || !options.onFinalFailure) return;
+    const ctx: JobContext<unknown> = { data: job.data as unknown, id: job.id ?? '', attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
+    options.onFinalFailure(ctx, err).catch((e: unknown) => options.onError?.(e as Error));
+  });
   let running = true;
   return {
     get running() {
@@ -93,7 +104,6 @@ export function createConsumer<T>(
     async close(drain) {
       running = false;
       await worker.close(!drain);
-      blocking.disconnect();
     },
   };
 }

@@ -1,20 +1,26 @@
 import type { ModelServingStage } from '../../common/pipeline/types.js';
 import type { OpContext } from '../preprocessing/op.js';
 import { createModelExecutor } from '../model-serving/model-executor.js';
-import { createThreadedOnnxRuntime } from '../model-serving/threaded-runtime.js';
 import { resolveModelUri } from '../model-serving/resolve-uri.js';
+import type { RuntimeCache } from '../model-serving/runtime-cache.js';
 import type { ChunkHandler } from './chunk-handler.js';
 
-/** Loads the stage's model once per replica and runs each chunk through it as batches. */
-export async function createModelHandler(stage: ModelServingStage, ctx: OpContext, useGpu: boolean): Promise<ChunkHandler> {
+/** Runs each chunk through the stage's model as batches; the session comes from the node's cache. */
+export async function createModelHandler(stage: ModelServingStage, ctx: OpContext, useGpu: boolean, runtimes: RuntimeCache): Promise<ChunkHandler> {
   const path = resolveModelUri(stage.model.uri);
-  const runtime = await createThreadedOnnxRuntime(path, { useGpu, logger: ctx.logger });
-  const executor = await createModelExecutor(stage, runtime, ctx);
+  const lease = await runtimes.acquire(path, useGpu, ctx.logger);
+  let executor: Awaited<ReturnType<typeof createModelExecutor>>;
+  try {
+    executor = await createModelExecutor(stage, lease.runtime, ctx);
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
   return {
     process: (items) => executor.process(items),
     async close() {
       await executor.close();
-      await runtime.close();
+      lease.release();
     },
   };
 }

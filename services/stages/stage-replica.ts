@@ -9,6 +9,7 @@ import { chunkEntries, itemId, listFiles, readEntry } from '../ingestion/files-s
 import { ItemCodec } from '../items/item-codec.js';
 import type { WorkItem } from '../items/work-item.js';
 import { resolveModelUri } from '../model-serving/resolve-uri.js';
+import type { RuntimeCache } from '../model-serving/runtime-cache.js';
 import type { OpContext } from '../preprocessing/op.js';
 import { createConsumer, createProducer, type StageConsumer, type StageProducer } from '../queue/stage-queues.js';
 import { redisBlobStore } from '../store/blob-store.js';
@@ -17,6 +18,9 @@ import type { ChunkHandler } from './chunk-handler.js';
 import { createJsonlSinkHandler } from './jsonl-sink-handler.js';
 import { createModelHandler } from './model-handler.js';
 import { createPreprocessingHandler } from './preprocessing-handler.js';
+
+/** Chunks the source reads and enqueues concurrently. */
+const SOURCE_CHUNKS_IN_FLIGHT = 4;
 
 export type ReplicaRunPhase = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -35,6 +39,8 @@ export interface ReplicaDeps {
   readonly logger: Logger;
   /** A real GPU was granted: try the CUDA provider. */
   readonly useGpu: boolean;
+  /** The node's loaded model sessions, shared between its replicas. */
+  readonly runtimes: RuntimeCache;
   readonly onPhase?: (replica: StageReplica) => void;
 }
 
@@ -78,12 +84,16 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     deps.onPhase?.(replica);
   };
 
-  const forward = async (chunkId: string, items: WorkItem<FieldRef>[]): Promise<void> => {
+  /** Adds the items to the next queue; counting them there is left to the caller's settle(). */
+  const enqueue = async (chunkId: string, items: WorkItem<FieldRef>[]): Promise<void> => {
     if (next === null || spec.nextStage === null || items.length === 0) return;
     const envelopes = await codec.encode(items, spec.stage);
     const job: ChunkJob = { runId: spec.runId, chunkId, items: envelopes };
     await next.add(job, { jobId: chunkId, attempts: spec.retry.attempts, backoffMs: spec.retry.backoffMs });
-    await counters.countOnce(spec.runId, spec.nextStage, 'queued', chunkId, items.length);
+  };
+  const forward = async (chunkId: string, items: WorkItem<FieldRef>[]): Promise<void> => {
+    await enqueue(chunkId, items);
+    if (spec.nextStage !== null) await counters.countOnce(spec.runId, spec.nextStage, 'queued', chunkId, items.length);
   };
 
   const fail = async (chunkId: string, failures: { item: WorkItem<FieldRef>; error: GridlineError }[]): Promise<void> => {
@@ -98,24 +108,36 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     const { chunkId } = job.data;
     const items = job.data.items.map((e) => codec.decode(e));
     await counters.addActive(spec.runId, spec.stage, items.length);
+    let activeSettled = false;
     try {
       let results: (GridlineError | null)[];
       try {
         results = await handler!.process(items);
       } catch (err) {
-        const error = toGridlineError(err);
+        // A GridlineError says whether a retry can help; anything else (a dropped connection,
+        // a library bug) gets the benefit of the doubt.
+        const error = isGridlineError(err) ? err : new GridlineError('INTERNAL', (err as Error).message ?? String(err), { retryable: true, cause: err });
         // Retry the whole chunk while attempts remain and a retry can help; then fail its items.
         if (error.retryable && job.attempt < job.maxAttempts) throw error;
         results = items.map(() => error);
       }
       const ok = items.filter((_, i) => results[i] === null);
       const failed = items.flatMap((item, i) => (results[i] ? [{ item, error: results[i] }] : []));
-      await forward(chunkId, ok);
-      await fail(chunkId, failed);
-      await counters.countOnce(spec.runId, spec.stage, 'completed', chunkId, ok.length);
+      await enqueue(chunkId, ok);
+      for (const { item, error } of failed) log.warn({ item: item.id, key: item.key, code: error.code, err: error.message }, 'item failed');
+      // Every count for this chunk in one round trip; each is idempotent by chunk id.
+      await counters.settle(spec.runId, chunkId, {
+        stage: spec.stage,
+        nextStage: spec.nextStage,
+        forwarded: ok.length,
+        completed: ok.length,
+        failed: failed.map(({ item, error }) => ({ stage: spec.stage, itemId: item.id, key: item.key, code: error.code, message: error.message })),
+        active: -items.length,
+      });
+      activeSettled = true;
       processed += items.length;
     } finally {
-      await counters.addActive(spec.runId, spec.stage, -items.length);
+      if (!activeSettled) await counters.addActive(spec.runId, spec.stage, -items.length);
     }
   };
 
@@ -131,24 +153,32 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     }
     await counters.set(spec.runId, SOURCE_TOTAL_FIELD, entries.length);
     const chunks = chunkEntries(entries, spec.chunking);
-    for (const [index, chunk] of chunks.entries()) {
+    const sendChunk = async (index: number): Promise<void> => {
+      const chunk = chunks[index]!;
       const chunkId = `${spec.runId}-c${index}`;
       const items: WorkItem<FieldRef>[] = [];
       const failures: { item: WorkItem<FieldRef>; error: GridlineError }[] = [];
-      for (const entry of chunk) {
+      const contents = await Promise.allSettled(chunk.map((entry) => readEntry(entry)));
+      chunk.forEach((entry, i) => {
         const item = codec.decode({ id: itemId(spec.runId, entry.key), key: entry.key, meta: { source: { path: entry.key, size: entry.size } }, fields: {} });
-        try {
-          item.setBytes('file', await readEntry(entry));
+        const read = contents[i]!;
+        if (read.status === 'fulfilled') {
+          item.setBytes('file', read.value);
           items.push(item);
-        } catch (err) {
-          failures.push({ item, error: new GridlineError('INVALID_ITEM', `cannot read ${entry.path}: ${(err as Error).message}`) });
+        } else {
+          failures.push({ item, error: new GridlineError('INVALID_ITEM', `cannot read ${entry.path}: ${(read.reason as Error).message}`) });
         }
-      }
+      });
       await forward(chunkId, items);
       await fail(chunkId, failures);
       await counters.countOnce(spec.runId, spec.stage, 'completed', chunkId, items.length);
       processed += chunk.length;
-    }
+    };
+    // A few chunks in flight at once: reading files and Redis round trips overlap.
+    let cursor = 0;
+    await Promise.all(Array.from({ length: Math.min(SOURCE_CHUNKS_IN_FLIGHT, chunks.length) }, async () => {
+      while (cursor < chunks.length) await sendChunk(cursor++);
+    }));
     await counters.set(spec.runId, SOURCE_DONE_FIELD, 1);
     log.info({ items: entries.length, chunks: chunks.length }, 'source listed and enqueued');
   };
@@ -161,7 +191,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
         break;
       case 'model-serving':
         if (spec.userStage?.type !== 'model-serving') throw new GridlineError('INTERNAL', 'model replica without a model');
-        handler = await createModelHandler(spec.userStage, ctx, deps.useGpu);
+        handler = await createModelHandler(spec.userStage, ctx, deps.useGpu, deps.runtimes);
         break;
       case 'sink':
         if (spec.sink === null) throw new GridlineError('INTERNAL', 'sink replica without a sink spec');
@@ -189,12 +219,31 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
       } catch (err) {
         if (isGridlineError(err) && !err.retryable && spec.kind === 'source') {
           log.error({ err: err.message }, 'source failed');
-          return; // recorded as source:error; the coordinator fails the run
+          await counters.set(spec.runId, 'source:error', err.message);
+          return; // the coordinator fails the run
         }
         throw err;
       }
     },
-    { concurrency: spec.concurrency },
+    {
+      concurrency: spec.concurrency,
+      onError: (err) => log.warn({ err: err.message }, 'queue connection problem (BullMQ reconnects)'),
+      onFinalFailure: async (job, err) => {
+        // The chunk failed for good outside the per-item accounting (errors while forwarding or
+        // counting on the last attempt): count its items failed so the run can still end.
+        if (spec.kind === 'source') {
+          await counters.set(spec.runId, 'source:error', `source job failed: ${err.message}`);
+          return;
+        }
+        const chunk = job.data as ChunkJob;
+        if (await counters.wasCounted(spec.runId, spec.stage, 'completed', chunk.chunkId)) return;
+        log.error({ chunk: chunk.chunkId, err: err.message }, 'chunk failed for good');
+        for (const e of chunk.items) {
+          await counters.recordError(spec.runId, { stage: spec.stage, itemId: e.id, key: e.key, code: 'INTERNAL', message: err.message });
+        }
+        await counters.countOnce(spec.runId, spec.stage, 'failed', chunk.chunkId, chunk.items.length);
+      },
+    },
   );
   setPhase('running');
   log.info({ queue: spec.queue, concurrency: spec.concurrency }, 'stage replica running');

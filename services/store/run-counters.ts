@@ -8,10 +8,32 @@ import type { KeySpace } from '../../common/keys.js';
  */
 export interface RunCounters {
   countOnce(runId: string, stage: string, step: CounterStep, chunkId: string, n: number): Promise<void>;
+  wasCounted(runId: string, stage: string, step: CounterStep, chunkId: string): Promise<boolean>;
+  /** Everything a processed chunk changes, in one round trip (a Redis pipeline). */
+  settle(runId: string, chunkId: string, outcome: ChunkOutcome): Promise<void>;
   /** In-flight items: not idempotent by nature, corrected when the chunk completes. */
   addActive(runId: string, stage: string, n: number): Promise<void>;
   set(runId: string, field: string, value: string | number): Promise<void>;
   recordError(runId: string, error: { stage: string; itemId: string; key: string; code: string; message: string }): Promise<void>;
+}
+
+export interface ItemError {
+  readonly stage: string;
+  readonly itemId: string;
+  readonly key: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ChunkOutcome {
+  readonly stage: string;
+  readonly nextStage: string | null;
+  /** Items added to the next stage's queue. */
+  readonly forwarded: number;
+  readonly completed: number;
+  readonly failed: readonly ItemError[];
+  /** Change to the stage's in-flight count. */
+  readonly active: number;
 }
 
 const COUNT_ONCE = `
@@ -30,6 +52,27 @@ export function redisRunCounters(redis: Redis, keys: KeySpace): RunCounters {
     async countOnce(runId, stage, step, chunkId, n) {
       if (n === 0) return;
       await redis.eval(COUNT_ONCE, 2, keys.runCounted(runId, stage, step), keys.runCounters(runId), chunkId, `${stage}:${step}`, n, COUNTED_TTL_MS);
+    },
+    async wasCounted(runId, stage, step, chunkId) {
+      return (await redis.sismember(keys.runCounted(runId, stage, step), chunkId)) === 1;
+    },
+    async settle(runId, chunkId, o) {
+      const counted = keys.runCounters(runId);
+      const p = redis.pipeline();
+      const once = (stage: string, step: CounterStep, n: number): void => {
+        if (n > 0) p.eval(COUNT_ONCE, 2, keys.runCounted(runId, stage, step), counted, chunkId, `${stage}:${step}`, n, COUNTED_TTL_MS);
+      };
+      if (o.nextStage !== null) once(o.nextStage, 'queued', o.forwarded);
+      if (o.failed.length > 0) {
+        const errors = keys.runErrors(runId);
+        p.rpush(errors, ...o.failed.map((e) => JSON.stringify(e))).ltrim(errors, 0, MAX_ERRORS - 1);
+      }
+      once(o.stage, 'failed', o.failed.length);
+      once(o.stage, 'completed', o.completed);
+      if (o.active !== 0) p.hincrby(counted, `${o.stage}:active`, o.active);
+      const results = await p.exec();
+      const failure = results?.find(([err]) => err !== null);
+      if (failure) throw failure[0];
     },
     async addActive(runId, stage, n) {
       await redis.hincrby(keys.runCounters(runId), `${stage}:active`, n);

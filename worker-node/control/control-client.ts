@@ -88,6 +88,7 @@ export class ControlClient {
       try {
         if (this.credential === null) {
           const res = await this.registerOnce();
+          if (this.stopped) break;
           this.credential = res.nodeCredential;
           this.nodeId = res.nodeId;
           this.heartbeatMs = res.heartbeatIntervalMs;
@@ -98,8 +99,9 @@ export class ControlClient {
         if (connectedFor > 5 * this.heartbeatMs) backoff = 100;
       } catch (err) {
         const e = err as grpc.ServiceError;
-        if (e.code === grpc.status.UNAUTHENTICATED && this.credential === null) {
-          this.options.onFatal(new GridlineError('UNAUTHENTICATED', `the coordinator refused to register this node: ${e.details || e.message}`));
+        if (this.credential === null && (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.INVALID_ARGUMENT)) {
+          // A wrong token or node id will not get better by retrying.
+          this.options.onFatal(new GridlineError(e.code === grpc.status.UNAUTHENTICATED ? 'UNAUTHENTICATED' : 'INVALID_ARGUMENT', `the coordinator refused to register this node: ${e.details || e.message}`));
           return;
         }
         if (e.code === grpc.status.UNAUTHENTICATED) {
