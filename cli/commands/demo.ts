@@ -15,6 +15,12 @@ export const EXAMPLE_PIPELINE = fileURLToPath(new URL('../../pipelines/ocr.yaml'
 export async function demoCommand(options: { dataDir: string; redisUrl: string | null; host: string }, logger: Logger): Promise<number> {
   process.stdout.write('starting a local cluster (Redis, coordinator, 1 worker)...\n');
   const cluster = await startLocalCluster({ workers: 1, httpPort: 0, grpcPort: 0, host: options.host, redisUrl: options.redisUrl, dataDir: options.dataDir, logger });
+  // Interrupted: stop the worker and the private Redis before leaving, then exit as interrupted.
+  const onSignal = (): void => {
+    void cluster.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await waitForNodes(cluster.coordinator, 1, 60_000);
     const client = new CoordinatorClient(cluster.coordinator.httpUrl);
@@ -33,6 +39,8 @@ export async function demoCommand(options: { dataDir: string; redisUrl: string |
     process.stdout.write(`\nresults: ${view.sinkPath}\nlogs: ${join(options.dataDir, 'logs')}\n`);
     return 0;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await cluster.stop();
   }
 }

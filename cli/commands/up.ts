@@ -15,9 +15,27 @@ export interface UpOptions {
 
 /** `gridline up`: a local cluster that runs until Ctrl-C. */
 export async function upCommand(options: UpOptions, logger: Logger): Promise<void> {
+  // Listen for Ctrl-C / SIGTERM from the start: a signal while workers come up must still stop them.
+  let stopRequested = false;
+  let wake: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const onSignal = (): void => {
+    stopRequested = true;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const cluster = await startLocalCluster({ ...options, logger });
   const { coordinator } = cluster;
-  await waitForNodes(coordinator, options.workers, 60_000).catch((err: Error) => logger.warn(err.message));
+  await Promise.race([waitForNodes(coordinator, options.workers, 60_000).catch((err: Error) => logger.warn(err.message)), stopSignal]);
+  if (stopRequested) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cluster.stop();
+    return;
+  }
   process.stdout.write([
     '',
     'gridline is up',
@@ -33,15 +51,9 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
     'Stop: Ctrl-C',
     '',
   ].join('\n'));
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopSignal;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   process.stdout.write('stopping...\n');
   await cluster.stop();
 }

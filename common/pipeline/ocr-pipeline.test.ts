@@ -48,7 +48,7 @@ describe('pipelines/ocr.yaml', () => {
     const file = parsePipeline(readFileSync(new URL('../../pipelines/ocr.yaml', import.meta.url), 'utf8'), { sourceName: 'pipelines/ocr.yaml' });
     const reference = parsePipeline(OCR);
     const steps = (spec: typeof file) =>
-      spec.stages.flatMap((s) => (s.type === 'preprocessing' ? s.ops : [...s.preprocess, s.model, ...s.postprocess]));
+      spec.stages.flatMap((s): unknown[] => (s.type === 'preprocessing' ? [...s.ops] : [...s.preprocess, s.model, ...s.postprocess]));
     expect(steps(file)).toEqual(steps(reference));
     expect(file.stages.map((s) => [s.name, s.type, s.replicas])).toEqual(reference.stages.map((s) => [s.name, s.type, s.replicas]));
     expect(file.source).toEqual(reference.source);

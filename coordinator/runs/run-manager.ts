@@ -14,6 +14,8 @@ import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { publicAssignment, type Assignment } from './assignment.js';
 import { planRun } from './plan-run.js';
 
+const LATE_CLEANUP_MS = 60_000;
+
 /** Sends a control message to a node over its stream; false when the node is not connected. */
 export interface NodeChannel {
   send(nodeId: string, message: CoordinatorMessage): boolean;
@@ -321,6 +323,8 @@ export class RunManager {
     const timer = setTimeout(() => {
       this.cleanups.delete(run.id);
       void cleanup();
+      // Once more later: a replica on a node that was away may still have added a chunk.
+      setTimeout(() => void cleanup(), LATE_CLEANUP_MS).unref();
     }, 2 * this.settings.heartbeatIntervalMs);
     timer.unref();
     this.cleanups.set(run.id, { timer, run: cleanup });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, rename, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
@@ -53,6 +53,7 @@ function lineOf(id: string, key: string, run: string, meta: JsonObject, fields: 
 async function recoverWrittenIds(path: string, runId: string, redis: Redis, writtenKey: string, logger: Logger): Promise<void> {
   const exists = await stat(path).then(() => true, () => false);
   if (!exists) return;
+  await dropPartialLastLine(path, logger);
   const ours: string[] = [];
   let foreign = 0;
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
@@ -74,5 +75,35 @@ async function recoverWrittenIds(path: string, runId: string, redis: Redis, writ
   if (ours.length > 0) {
     for (let i = 0; i < ours.length; i += 1000) await redis.sadd(writtenKey, ...ours.slice(i, i + 1000));
     logger.info({ path, recovered: ours.length }, 'sink resumed: lines already written for this run will not be written again');
+  }
+}
+
+/**
+ * A crash (or a full disk) in the middle of an append can leave half a line at the end. Cut it
+ * off, so the next append does not glue a new line onto it; the item is written again whole.
+ */
+async function dropPartialLastLine(path: string, logger: Logger): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return;
+    const block = Buffer.alloc(64 * 1024);
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await handle.read(block, 0, end - start, start);
+      const view = block.subarray(0, bytesRead);
+      if (end === size && view[view.length - 1] === 0x0a) return; // ends cleanly
+      const nl = view.lastIndexOf(0x0a);
+      if (nl >= 0) {
+        await truncate(path, start + nl + 1);
+        logger.warn({ path, cut: size - (start + nl + 1) }, 'results file ended in a partial line (a crash mid-write): cut it off');
+        return;
+      }
+      end = start;
+    }
+    await truncate(path, 0);
+  } finally {
+    await handle.close();
   }
 }
