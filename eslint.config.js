@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'proto/generated/**', 'coverage/**', '.gridline/**', 'out/**'] },
@@ -13,13 +14,29 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    settings: { 'import-x/resolver-next': [] , 'import-x/extensions': ['.ts', '.js'] },
+    // The TypeScript resolver maps `./x.js` imports to `x.ts`, so no-cycle sees the real graph.
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      // The dependency rule of docs/ARCHITECTURE.md: cli -> coordinator | worker-node -> services -> common -> proto.
+      'import-x/no-restricted-paths': ['error', {
+        zones: [
+          { target: './common', from: ['./coordinator', './worker-node', './services', './cli', './bench', './test'], message: 'common/ holds contracts without I/O and imports no component.' },
+          { target: './proto', from: ['./common', './coordinator', './worker-node', './services', './cli'], message: 'proto/ is the bottom layer.' },
+          { target: './coordinator', from: ['./worker-node', './services', './cli', './bench', './test'], message: 'The coordinator meets workers only through proto/ and common/.' },
+          { target: './services', from: ['./coordinator', './worker-node', './cli', './bench', './test'], message: 'Stage services know nothing of the node agent or the control plane.' },
+          { target: './worker-node', from: ['./coordinator', './cli', './bench', './test'], message: 'The worker meets the coordinator only through proto/.' },
+          { target: './cli', from: ['./bench', './test'], message: 'Nothing imports bench/ or test/.' },
+        ],
+      }],
       'import-x/no-default-export': 'error',
     },
   },
