@@ -1,0 +1,26 @@
+import type { DynamicBatcherOptions } from '../../services/model-serving/batcher/batcher-options.js';
+
+/** Batching of one served model: the batcher's options, every one optional. */
+export type ModelBatchingOptions = Partial<Omit<DynamicBatcherOptions, 'name'>>;
+
+/** The model server's defaults, Triton-like: small batches, a short wait to fill them. */
+export const DEFAULT_MODEL_BATCHING = Object.freeze({ maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 1024 });
+
+/** One model the server serves. */
+export interface ServedModelSpec {
+  /** The name clients call it by (OIP `model_name`). */
+  readonly name: string;
+  /** OIP `model_version` (default '1'); a request naming another version gets NOT_FOUND. */
+  readonly version?: string;
+  /** `npm:<package>/<path>`, `file:<path>` or a plain path (services/model-serving/resolve-uri.ts). */
+  readonly uri: string;
+  /** Over DEFAULT_MODEL_BATCHING. */
+  readonly batching?: ModelBatchingOptions;
+  /**
+   * Warm-up input shapes, per input name, for a model that cannot run the default: zeros with
+   * every variable dimension 1 ([] for an input of unknown shape).
+   */
+  readonly warmUpShapes?: Readonly<Record<string, readonly number[]>>;
+  /** Try the CUDA execution provider (default false). */
+  readonly useGpu?: boolean;
+}
