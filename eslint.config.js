@@ -35,6 +35,8 @@ export default tseslint.config(
           { target: './services', from: ['./coordinator', './worker-node', './cli', './bench', './test'], message: 'Stage services know nothing of the node agent or the control plane.' },
           { target: './worker-node', from: ['./coordinator', './cli', './bench', './test'], message: 'The worker meets the coordinator only through proto/.' },
           { target: './cli', from: ['./bench', './test'], message: 'Nothing imports bench/ or test/.' },
+          { target: './gateway', from: ['./coordinator', './worker-node', './services', './cli', './bench', './test', './pipelines', './scripts'], message: 'The gateway imports only common/ and proto/: it meets the coordinator and workers over the wire.' },
+          { target: ['./common', './proto', './coordinator', './worker-node', './services'], from: './gateway', message: 'Only cli/, test/ and bench/ import the gateway.' },
         ],
       }],
       'import-x/no-default-export': 'error',

@@ -11,7 +11,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{common,coordinator,worker-node,services,cli,proto}/**/*.test.ts'] },
+        test: { name: 'unit', include: ['{common,coordinator,worker-node,services,cli,proto,gateway}/**/*.test.ts'] },
       },
       {
         extends: true,
