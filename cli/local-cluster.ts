@@ -63,23 +63,29 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       logFile,
     }));
   }
+  let stopping: Promise<void> | null = null;
   return {
     coordinator,
     redisUrl,
     workerLogs,
     workers,
-    async stop() {
-      await Promise.all(workers.map((w) => stopChild(w)));
-      await coordinator.stop();
-      await redis?.stop();
+    // Idempotent: a signal handler and a finally block may both ask.
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all(workers.map((w) => stopChild(w)));
+        await coordinator.stop();
+        await redis?.stop();
+      })();
+      return stopping;
     },
   };
 }
 
 /** Resolves once `count` nodes are ready, or rejects after timeoutMs naming how many came up. */
-export async function waitForNodes(coordinator: RunningCoordinator, count: number, timeoutMs: number): Promise<void> {
+export async function waitForNodes(coordinator: RunningCoordinator, count: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (signal?.aborted) return;
     if (coordinator.registry.list().filter((n) => n.state === 'ready').length >= count) return;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -79,7 +79,8 @@ export class ReplicaHost {
   /** Stops every replica and refuses new ones (node shutdown). */
   async stopAll(drain: boolean): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.slots.keys()].map((id) => this.stop(id, drain)));
+    const results = await Promise.allSettled([...this.slots.keys()].map((id) => this.stop(id, drain)));
+    for (const r of results) if (r.status === 'rejected') this.logger.error({ err: r.reason }, 'stopping a replica failed');
   }
 
   states(): ReplicaState[] {

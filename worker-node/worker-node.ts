@@ -124,9 +124,13 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
       // Leave the control stream first: the coordinator stops sending work here and, once the
       // lease runs out, places these replicas elsewhere while the chunks in hand finish.
       const draining = replicas.stopAll(drain);
-      await control.stop();
-      await draining;
-      await runtimes.closeAll();
+      try {
+        await control.stop();
+        await draining;
+      } finally {
+        // Whatever a replica did on its way out, free the model threads so the process can exit.
+        await runtimes.closeAll();
+      }
       await (redis as Redis | null)?.quit().catch(() => undefined);
     },
   };

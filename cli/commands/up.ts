@@ -27,9 +27,18 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const cluster = await startLocalCluster({ ...options, logger });
+  let cluster;
+  try {
+    cluster = await startLocalCluster({ ...options, logger });
+  } catch (err) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw err;
+  }
   const { coordinator } = cluster;
-  await Promise.race([waitForNodes(coordinator, options.workers, 60_000).catch((err: Error) => logger.warn(err.message)), stopSignal]);
+  const waiting = new AbortController();
+  void stopSignal.then(() => waiting.abort());
+  await waitForNodes(coordinator, options.workers, 60_000, waiting.signal).catch((err: Error) => logger.warn(err.message));
   if (stopRequested) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

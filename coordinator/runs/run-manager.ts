@@ -15,6 +15,18 @@ import { publicAssignment, type Assignment } from './assignment.js';
 import { planRun } from './plan-run.js';
 
 const LATE_CLEANUP_MS = 60_000;
+const STOP_WAIT_MS = 3_000;
+
+function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void work.catch(() => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 /** Sends a control message to a node over its stream; false when the node is not connected. */
 export interface NodeChannel {
@@ -88,14 +100,15 @@ export class RunManager {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.reconciling;
+    // Bounded: with Redis gone, a pass waits on commands forever; shutdown must not.
+    await withinMs(this.reconciling ?? Promise.resolve(), STOP_WAIT_MS);
     // Cleanups still waiting for their delay run now, so a short-lived cluster leaves no queues.
     const due = [...this.cleanups.values()];
     this.cleanups.clear();
-    await Promise.all(due.map((c) => {
+    await withinMs(Promise.all(due.map((c) => {
       clearTimeout(c.timer);
       return c.run();
-    }));
+    })), STOP_WAIT_MS);
   }
 
   async submit(spec: PipelineSpec): Promise<RunRecord> {
@@ -230,6 +243,15 @@ export class RunManager {
   }
 
   private async placeUnbound(active: readonly RunRecord[]): Promise<void> {
+    // Assignments still bound to a lost or unknown node (e.g. a crash before onNodeLost saved)
+    // are unbound here, so they are placed again rather than waiting forever.
+    const stranded = new Set<string>();
+    for (const a of this.assignments.values()) {
+      if (a.nodeId === null) continue;
+      const node = this.registry.get(a.nodeId);
+      if (!node || node.state === 'lost') stranded.add(a.nodeId);
+    }
+    for (const nodeId of stranded) this.unbindNode(nodeId);
     const activeIds = new Set(active.map((r) => r.id));
     const unbound = [...this.assignments.values()].filter((a) => a.nodeId === null && activeIds.has(a.runId));
     if (unbound.length === 0) return;
@@ -332,19 +354,23 @@ export class RunManager {
   }
 
   private onNodeLost(node: NodeRecord): void {
+    if (this.unbindNode(node.id) > 0) void this.reconcileNow();
+  }
+
+  /** Frees a lost node's assignments so reconcile places them elsewhere; returns how many. */
+  private unbindNode(nodeId: string): number {
     const moved: Assignment[] = [];
     for (const a of this.assignments.values()) {
-      if (a.nodeId !== node.id) continue;
-      const next: Assignment = { ...a, nodeId: null, phase: 'pending', message: `node ${node.id} lost`, cpu: 0, memory: 0, gpus: [] };
+      if (a.nodeId !== nodeId) continue;
+      const next: Assignment = { ...a, nodeId: null, phase: 'pending', message: `node ${nodeId} lost`, cpu: 0, memory: 0, gpus: [] };
       this.assignments.set(a.replicaId, next);
       this.sentAt.delete(a.replicaId);
       moved.push(next);
     }
-    if (moved.length === 0) return;
-    this.logger.warn({ node: node.id, replicas: moved.length }, 'node lost: its replicas will be placed elsewhere');
-    this.store.saveAssignments(moved)
-      .then(() => this.reconcileNow())
-      .catch((err: unknown) => this.logger.error({ err }, 'saving re-placed assignments failed'));
+    if (moved.length === 0) return 0;
+    this.logger.warn({ node: nodeId, replicas: moved.length }, 'node lost: its replicas will be placed elsewhere');
+    this.store.saveAssignments(moved).catch((err: unknown) => this.logger.error({ err }, 'saving re-placed assignments failed'));
+    return moved.length;
   }
 
   private sendStart(a: Assignment): void {

@@ -17,4 +17,6 @@ export interface ModelRuntime {
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   /** Releases the model; later calls to close do nothing. */
   close(): Promise<void>;
+  /** False once the runtime can no longer run anything (its thread died); absent means always usable. */
+  healthy?(): boolean;
 }

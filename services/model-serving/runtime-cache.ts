@@ -28,6 +28,11 @@ export class RuntimeCache {
   async acquire(path: string, useGpu: boolean, logger: Logger): Promise<RuntimeLease> {
     const key = `${useGpu ? 'gpu' : 'cpu'}:${path}`;
     let entry = this.entries.get(key);
+    if (entry && (await entry.loading.then((r) => r.healthy?.() === false, () => false))) {
+      // Its thread died: never hand out a dead session; load a fresh one.
+      this.entries.delete(key);
+      entry = undefined;
+    }
     if (!entry) {
       const created: Entry = { loading: this.factory(path, { useGpu, logger }), holders: 0, idleTimer: null };
       entry = created;

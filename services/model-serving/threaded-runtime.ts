@@ -110,6 +110,7 @@ export async function createThreadedOnnxRuntime(path: string, options: ThreadedR
         worker.postMessage(msg, transfer);
       });
     },
+    healthy: () => !closed && dead === null,
     async close() {
       if (closed) return;
       closed = true;

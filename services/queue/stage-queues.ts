@@ -14,6 +14,8 @@ export interface JobOptions {
 
 export interface StageProducer {
   add(data: unknown, options: JobOptions): Promise<void>;
+  /** The data of the job with this id, if the queue holds it (finished jobs are kept per run). */
+  get(jobId: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,9 @@ export function createProducer(connection: Redis, prefix: string, queue: string)
         removeOnComplete: false,
         removeOnFail: false,
       });
+    },
+    async get(jobId) {
+      return (await q.getJob(jobId))?.data as unknown;
     },
     close: () => q.close(),
   };

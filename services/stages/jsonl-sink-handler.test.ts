@@ -52,3 +52,21 @@ describe('JSONL sink', () => {
     await redis.del(`${key}:c`);
   });
 });
+
+describe('JSONL sink and files of other runs', () => {
+  it('moves another run\'s file aside whole, even when it ends without a newline', async () => {
+    const { mkdtemp: mk } = await import('node:fs/promises');
+    const d = await mk(join(tmpdir(), 'gl-sink2-'));
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      const path = join(d, 'r.jsonl');
+      const foreign = JSON.stringify({ id: 'z', run: 'old-run' });
+      await writeFile(path, foreign);
+      await createJsonlSinkHandler({ kind: 'jsonl', path, fields: null }, 'new-run', redis, `gltest-sink2-${process.pid}`, silentLogger);
+      expect(await readFile(`${path}.prev`, 'utf8')).toBe(foreign);
+    } finally {
+      redis.disconnect();
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});

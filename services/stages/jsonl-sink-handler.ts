@@ -33,7 +33,14 @@ export async function createJsonlSinkHandler(
       }
       if (fresh.length > 0) {
         const lines = fresh.map((item) => JSON.stringify(lineOf(item.id, item.key, runId, item.meta, sink.fields))).join('\n') + '\n';
-        await appendFile(sink.path, lines);
+        const before = await stat(sink.path).then((st) => st.size, () => 0);
+        try {
+          await appendFile(sink.path, lines);
+        } catch (err) {
+          // A partial append (disk full) must not leave half a line for the retry to glue onto.
+          await truncate(sink.path, before).catch(() => undefined);
+          throw err;
+        }
         await redis.sadd(writtenKey, ...fresh.map((i) => i.id));
       }
       return items.map(() => null);
@@ -53,7 +60,6 @@ function lineOf(id: string, key: string, run: string, meta: JsonObject, fields: 
 async function recoverWrittenIds(path: string, runId: string, redis: Redis, writtenKey: string, logger: Logger): Promise<void> {
   const exists = await stat(path).then(() => true, () => false);
   if (!exists) return;
-  await dropPartialLastLine(path, logger);
   const ours: string[] = [];
   let foreign = 0;
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
@@ -73,6 +79,8 @@ async function recoverWrittenIds(path: string, runId: string, redis: Redis, writ
     return;
   }
   if (ours.length > 0) {
+    // Only a file of this run is trimmed; another run's file is moved aside untouched (above).
+    await dropPartialLastLine(path, logger);
     for (let i = 0; i < ours.length; i += 1000) await redis.sadd(writtenKey, ...ours.slice(i, i + 1000));
     logger.info({ path, recovered: ours.length }, 'sink resumed: lines already written for this run will not be written again');
   }

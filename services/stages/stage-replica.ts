@@ -237,11 +237,20 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
         }
         const chunk = job.data as ChunkJob;
         if (await counters.wasCounted(spec.runId, spec.stage, 'completed', chunk.chunkId)) return;
-        log.error({ chunk: chunk.chunkId, err: err.message }, 'chunk failed for good');
-        for (const e of chunk.items) {
-          await counters.recordError(spec.runId, { stage: spec.stage, itemId: e.id, key: e.key, code: 'INTERNAL', message: err.message });
-        }
-        await counters.countOnce(spec.runId, spec.stage, 'failed', chunk.chunkId, chunk.items.length);
+        // Items that already reached the next queue (enqueued, then settling failed) go on there:
+        // count only the rest as failed, and count the forwarded ones as queued downstream.
+        const forwarded = next === null ? null : ((await next.get(chunk.chunkId)) as ChunkJob | undefined);
+        const onward = new Set((forwarded?.items ?? []).map((i) => i.id));
+        const lost = chunk.items.filter((i) => !onward.has(i.id));
+        log.error({ chunk: chunk.chunkId, failed: lost.length, forwarded: onward.size, err: err.message }, 'chunk failed for good');
+        await counters.settle(spec.runId, chunk.chunkId, {
+          stage: spec.stage,
+          nextStage: spec.nextStage,
+          forwarded: onward.size,
+          completed: onward.size,
+          failed: lost.map((e) => ({ stage: spec.stage, itemId: e.id, key: e.key, code: 'INTERNAL', message: err.message })),
+          active: 0,
+        });
       },
     },
   );
