@@ -87,6 +87,33 @@ describe('OCR pipeline end to end on two worker processes', () => {
     }
   });
 
+  it('fails a run with a corrupt image alone: the good image still reaches the sink, the counters add up', async () => {
+    const bad = await mkdtemp(join(tmpdir(), 'gl-e2e-bad-'));
+    try {
+      await copyFile(SAMPLE, join(bad, 'good.png'));
+      await writeFile(join(bad, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\n this is not an image'));
+      const doc = parseDocument(await readFile(PIPELINE, 'utf8'));
+      doc.setIn(['spec', 'source', 'path'], bad);
+      doc.setIn(['spec', 'sink', 'path'], join(bad, 'out.jsonl'));
+      const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
+      const { runId } = (await res.json()) as { runId: string };
+      const view = await waitFor('the run to end', async () => {
+        const v = (await (await fetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
+        return ['succeeded', 'failed', 'cancelled'].includes(v.status) ? v : null;
+      }, 240_000, 200);
+      expect(view.status).toBe('failed');
+      expect(view.reason).toMatch(/1 of 2 items failed; first: broken\.png/);
+      expect(view.items).toEqual({ total: 2, completed: 1, failed: 1 });
+      expect(view.counters['detect-prep']).toMatchObject({ failed: 1, completed: 1 });
+      expect(view.errors[0]).toMatchObject({ stage: 'detect-prep', key: 'broken.png', code: 'INVALID_ITEM' });
+      const lines = (await readFile(join(bad, 'out.jsonl'), 'utf8')).trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect((JSON.parse(lines[0]!) as { key: string }).key).toBe('good.png');
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a malformed pipeline with every problem and its line, and keeps serving', async () => {
     const bad = 'apiVersion: gridline/v1\nkind: Pipeline\nmetadata: { name: bad }\nspec:\n  source: { kind: files, path: /tmp, glob: "*" }\n  stages:\n    - name: s1\n      type: preprocessing\n      ops: [ { image.blur: {} } ]\n  sink: { kind: jsonl, path: /tmp/x.jsonl }\n  extra: 1\n';
     const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: bad });
