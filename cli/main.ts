@@ -70,7 +70,10 @@ program.command('worker')
   .option('--gpus <spec>', 'auto (nvidia-smi), none, or simulated: sim:2xA100-80GB', 'auto')
   .option('--label <key=value>', 'node label, repeatable', collect, [])
   .option('--redis-url <url>', 'reach Redis here instead of the URL the coordinator announces')
-  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string }) => {
+  .option('--model-repository <dir>', 'serve the models of this folder (<model>/<version>/model.onnx) over the Open Inference Protocol (gRPC)')
+  .option('--inference-host <host>', 'address the model server listens on', '127.0.0.1')
+  .option('--inference-port <port>', 'model server port (0 = any free port)', int('--inference-port'), 0)
+  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number }) => {
     process.exitCode = await workerCommand({ ...o, joinToken: o.joinToken }, createLogger({ name: 'worker' }));
   });
 

@@ -57,6 +57,9 @@ export interface NodeRecord {
   readonly registeredAt: string;
   readonly lastHeartbeatAt: string;
   readonly agentVersion: string;
+  /** host:port of the node's OIP gRPC model server, or null. */
+  readonly inferenceAddress: string | null;
+  readonly servedModels: readonly string[];
 }
 
 export type ReplicaPhase = 'pending' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';

@@ -9,6 +9,8 @@ import { createRedis, type Redis } from '../services/queue/redis-connection.js';
 import { ControlClient } from './control/control-client.js';
 import type { GpuInfo } from './gpu/gpu-info.js';
 import { resolveGpus } from './gpu/resolve-gpus.js';
+import { readModelRepository } from './model-server/model-repository.js';
+import { startModelServer, type ModelServer } from './model-server/model-server.js';
 import { ReplicaHost } from './replica-host.js';
 
 export interface WorkerNodeOptions {
@@ -25,6 +27,11 @@ export interface WorkerNodeOptions {
   readonly memoryBytes?: number;
   /** How long an unused model stays loaded (default 60 s). */
   readonly modelKeepAliveMs?: number;
+  /** A Triton-style folder (`<model>/<version>/model.onnx`) to serve over OIP gRPC. */
+  readonly modelRepository?: string;
+  /** Where the OIP gRPC model server listens (default 127.0.0.1, port 0 = any free port). */
+  readonly inferenceHost?: string;
+  readonly inferencePort?: number;
 }
 
 export interface RunningWorkerNode {
@@ -51,6 +58,18 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
 
   // Loaded models stay warm this long after their last replica stops, so the next run skips the load.
   const runtimes = new RuntimeCache((path, o) => createThreadedOnnxRuntime(path, o), options.modelKeepAliveMs ?? 60_000);
+  // Models of a repository are served before registering, so the node announces a ready address.
+  let modelServer: ModelServer | null = null;
+  if (options.modelRepository !== undefined) {
+    const repo = await readModelRepository(options.modelRepository, { useGpu: gpus.some((g) => !g.simulated) });
+    for (const skipped of repo.skipped) logger.warn({ model: skipped.name, reason: skipped.reason }, 'model repository entry skipped');
+    modelServer = await startModelServer({
+      host: options.inferenceHost ?? '127.0.0.1', port: options.inferencePort ?? 0,
+      models: repo.models, runtimes, logger: logger.child({ component: 'model-server' }),
+    });
+    logger.info({ address: modelServer.address, models: repo.models.map((m) => m.name) }, 'serving models over the Open Inference Protocol (gRPC)');
+  }
+
   // eslint-disable-next-line prefer-const -- assigned below; the host reports through it
   let control: ControlClient;
   const replicas = new ReplicaHost(
@@ -73,6 +92,8 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
       hostname: host,
       agentVersion: AGENT_VERSION,
       labels: { ...options.labels },
+      inferenceAddress: modelServer?.address ?? '',
+      servedModels: modelServer?.models().map((m) => m.name) ?? [],
       resources: {
         cpu: options.cpu ?? cpus().length,
         memoryBytes: String(options.memoryBytes ?? totalmem()),
@@ -113,6 +134,8 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
   const outcome = await Promise.race([registered.then(() => null), fatal]);
   if (outcome !== null) {
     await control.stop();
+    await modelServer?.stop();
+    await runtimes.closeAll();
     throw outcome;
   }
 
@@ -129,6 +152,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
         await draining;
       } finally {
         // Whatever a replica did on its way out, free the model threads so the process can exit.
+        await modelServer?.stop();
         await runtimes.closeAll();
       }
       await (redis as Redis | null)?.quit().catch(() => undefined);

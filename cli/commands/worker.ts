@@ -9,6 +9,9 @@ export interface WorkerCommandOptions {
   readonly gpus?: string;
   readonly label: readonly string[];
   readonly redisUrl?: string;
+  readonly modelRepository?: string;
+  readonly inferenceHost?: string;
+  readonly inferencePort?: number;
 }
 
 /** `gridline worker`: joins a cluster and runs what the coordinator assigns until stopped. */
@@ -29,6 +32,9 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     ...(options.nodeId ? { nodeId: options.nodeId } : {}),
     ...(options.gpus ? { gpus: options.gpus } : {}),
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.modelRepository ? { modelRepository: options.modelRepository } : {}),
+    ...(options.inferenceHost ? { inferenceHost: options.inferenceHost } : {}),
+    ...(options.inferencePort !== undefined ? { inferencePort: options.inferencePort } : {}),
   }, logger);
   const signal = await new Promise<string>((resolve) => {
     const on = (name: string) => () => resolve(name);

@@ -114,6 +114,8 @@ export class ClusterService implements NodeChannel {
       gpus: (resources?.gpus ?? []).map((g) => ({ index: g.index, uuid: g.uuid, model: g.model, memory: Number(g.memoryBytes), simulated: g.simulated })),
       labels: { ...req.labels },
       agentVersion: req.agentVersion,
+      inferenceAddress: req.inferenceAddress === '' ? null : req.inferenceAddress,
+      servedModels: [...req.servedModels],
     });
     const credential = randomBytes(24).toString('base64url');
     this.credentialHashes.set(nodeId, hash(credential));

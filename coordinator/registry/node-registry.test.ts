@@ -21,7 +21,7 @@ function memoryStore(): CoordinatorStore & { saved: NodeRecord[] } {
   };
 }
 
-const node = { id: 'n1', hostname: 'h', cpu: 4, memory: 8e9, gpus: [], labels: {}, agentVersion: 'x' };
+const node = { id: 'n1', hostname: 'h', cpu: 4, memory: 8e9, gpus: [], labels: {}, agentVersion: 'x', inferenceAddress: null, servedModels: [] };
 
 describe('NodeRegistry leases', () => {
   it('keeps a heartbeating node and marks a silent one lost once its TTL runs out', async () => {

@@ -11,6 +11,8 @@ export interface RegisterRequest {
   'labels'?: ({[key: string]: string});
   'agentVersion'?: (string);
   'replicas'?: (_gridline_cluster_v1_ReplicaState)[];
+  'inferenceAddress'?: (string);
+  'servedModels'?: (string)[];
 }
 
 export interface RegisterRequest__Output {
@@ -21,4 +23,6 @@ export interface RegisterRequest__Output {
   'labels': ({[key: string]: string});
   'agentVersion': (string);
   'replicas': (_gridline_cluster_v1_ReplicaState__Output)[];
+  'inferenceAddress': (string);
+  'servedModels': (string)[];
 }

