@@ -3,6 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
+import { modelRoutes } from '../coordinator/routes/model-routes.js';
+import { RoutingTable, startGateway, type RunningGateway } from '../gateway/index.js';
+import { followRoutes } from './route-feed.js';
 import { startPrivateRedis, type PrivateRedis } from './redis/private-redis.js';
 import { spawnWorkerProcess, stopChild } from './worker-process.js';
 
@@ -18,6 +21,8 @@ export interface LocalClusterOptions {
   readonly heartbeatIntervalMs?: number;
   readonly keyPrefix?: string;
   readonly logger: Logger;
+  /** Start an inference gateway in this process too, on these ports. */
+  readonly gateway?: { readonly httpPort: number; readonly grpcPort: number };
 }
 
 export interface LocalCluster {
@@ -25,6 +30,7 @@ export interface LocalCluster {
   readonly redisUrl: string;
   readonly workerLogs: readonly string[];
   readonly workers: readonly ChildProcess[];
+  readonly gateway: RunningGateway | null;
   stop(): Promise<void>;
 }
 
@@ -63,15 +69,34 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       logFile,
     }));
   }
+  let gateway: RunningGateway | null = null;
+  let feed: { stop(): void } | null = null;
+  if (options.gateway) {
+    const table = new RoutingTable();
+    const registry = coordinator.registry;
+    feed = followRoutes(async () => ({ revision: registry.revision, models: modelRoutes(registry.list()) }), table, { intervalMs: 500, logger: options.logger });
+    try {
+      gateway = await startGateway({ host: options.host, httpPort: options.gateway.httpPort, grpcPort: options.gateway.grpcPort, table, logger: options.logger });
+    } catch (err) {
+      feed.stop();
+      await Promise.all(workers.map((w) => stopChild(w)));
+      await coordinator.stop();
+      await redis?.stop();
+      throw err;
+    }
+  }
   let stopping: Promise<void> | null = null;
   return {
     coordinator,
     redisUrl,
     workerLogs,
     workers,
+    gateway,
     // Idempotent: a signal handler and a finally block may both ask.
     stop() {
       stopping ??= (async () => {
+        feed?.stop();
+        await gateway?.stop(1_000);
         await Promise.all(workers.map((w) => stopChild(w)));
         await coordinator.stop();
         await redis?.stop();

@@ -4,6 +4,7 @@ import { createLogger } from './create-logger.js';
 import { CoordinatorClient, defaultCoordinatorUrl } from './coordinator-client.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { demoCommand } from './commands/demo.js';
+import { gatewayCommand } from './commands/gateway.js';
 import { nodesCommand } from './commands/nodes.js';
 import { cancelCommand, runsCommand } from './commands/runs.js';
 import { submitCommand } from './commands/submit.js';
@@ -60,6 +61,16 @@ program.command('coordinator')
   .option('--heartbeat-ms <ms>', 'heartbeat interval set for nodes; the TTL is 2.5x', int('--heartbeat-ms'), envInt('GRIDLINE_HEARTBEAT_MS', 1000))
   .action(async (o: Parameters<typeof coordinatorCommand>[0]) => {
     await coordinatorCommand(o, createLogger({ name: 'coordinator' }));
+  });
+
+program.command('gateway')
+  .description('run an inference gateway (Open Inference Protocol, REST and gRPC) routing to the workers the coordinator knows')
+  .option('--host <host>', 'address to listen on', process.env.GRIDLINE_HOST ?? '127.0.0.1')
+  .option('--http-port <port>', 'REST port (GRIDLINE_GATEWAY_PORT; 0 = any free port)', int('--http-port'), envInt('GRIDLINE_GATEWAY_PORT', 8000))
+  .option('--grpc-port <port>', 'gRPC port (GRIDLINE_GATEWAY_GRPC_PORT; 0 = any free port)', int('--grpc-port'), envInt('GRIDLINE_GATEWAY_GRPC_PORT', 8001))
+  .addOption(coordinatorOption())
+  .action(async (o: { host: string; httpPort: number; grpcPort: number; coordinatorUrl?: string }) => {
+    await gatewayCommand(o, client(o.coordinatorUrl), createLogger({ name: 'gateway' }));
   });
 
 program.command('worker')

@@ -59,7 +59,7 @@ export interface NodeRecord {
   readonly agentVersion: string;
   /** host:port of the node's OIP gRPC model server, or null. */
   readonly inferenceAddress: string | null;
-  readonly servedModels: readonly string[];
+  readonly servedModels: readonly { readonly name: string; readonly version: string }[];
 }
 
 export type ReplicaPhase = 'pending' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';

@@ -24,7 +24,7 @@ describe('gridline CLI', () => {
     await cp(join(PIPELINES, 'ocr.yaml'), join(dir, 'ocr.yaml'));
     await cp(join(PIPELINES, 'data'), join(dir, 'data'), { recursive: true });
     // No REDIS_URL: `up` must start its own redis-server under the data dir.
-    up = gridline(['up', '--workers', '1', '--http-port', '0', '--grpc-port', '0', '--data-dir', join(dir, 'state')], { REDIS_URL: '' });
+    up = gridline(['up', '--workers', '1', '--http-port', '0', '--grpc-port', '0', '--gateway-port', '0', '--gateway-grpc-port', '0', '--data-dir', join(dir, 'state')], { REDIS_URL: '' });
     const banner = await waitFor('gridline up to print its endpoints', () => /coordinator API\s+(http:\/\/\S+)/.exec(up.output()), 90_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${up.output()}`);
     });
@@ -40,6 +40,16 @@ describe('gridline CLI', () => {
     expect(up.output()).toMatch(/join token\s+gl-join-/);
     expect(up.output()).toMatch(/gridline worker --coordinator 127\.0\.0\.1:\d+ --join-token/);
     expect(up.output()).toMatch(/redis\s+redis:\/\/127\.0\.0\.1:\d+/);
+    const gateway = /gateway\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(up.output());
+    expect(gateway).not.toBeNull();
+  });
+
+  it('up runs an inference gateway that answers OIP health', async () => {
+    const url = /gateway\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(up.output())![1]!;
+    const live = await fetch(`${url}/v2/health/live`);
+    expect(await live.json()).toEqual({ live: true });
+    // No worker serves a model here, so the gateway is live but not ready.
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(503);
   });
 
   it('nodes lists the local worker as a CPU node', async () => {

@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinatorClient } from '../cli/coordinator-client.js';
+import { followRoutes } from '../cli/route-feed.js';
 import { silentLogger } from '../common/logger.js';
+import type { RoutesSnapshot } from '../common/model-routes.js';
+import { RoutingTable, startGateway } from '../gateway/index.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
 import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
@@ -21,7 +25,7 @@ type Infer = (req: object, cb: (err: grpc.ServiceError | null, res: { outputs: {
  * A worker started with --model-repository serves its models over OIP gRPC, announces the address
  * to the coordinator, and answers a client built from the proto alone (no gridline helpers).
  */
-describe('worker model server', () => {
+describe('worker model server and the gateway in front of it', () => {
   let coordinator: RunningCoordinator;
   let cleanup: () => Promise<void>;
   let repo: string;
@@ -51,7 +55,7 @@ describe('worker model server', () => {
     }, 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${worker.output()}`);
     });
-    expect(node.servedModels).toEqual(['cls']);
+    expect(node.servedModels).toEqual([{ name: 'cls', version: '1' }]);
     expect(node.inferenceAddress).toMatch(/^127\.0\.0\.1:\d+$/);
 
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true })) as unknown as {
@@ -80,6 +84,34 @@ describe('worker model server', () => {
       }
     } finally {
       client.close();
+    }
+  });
+
+  it('is reachable through a gateway that takes its routes from the coordinator (REST, JSON)', async () => {
+    const table = new RoutingTable();
+    const feed = followRoutes(() => new CoordinatorClient(coordinator.httpUrl).request<RoutesSnapshot>('GET', '/v1/routes'), table, { intervalMs: 200, logger: silentLogger });
+    const gateway = await startGateway({ httpPort: 0, grpcPort: 0, table });
+    try {
+      await feed.ready;
+      const url = `http://127.0.0.1:${gateway.httpPort}`;
+      await waitFor('the gateway to see a ready replica', async () => (await fetch(`${url}/v2/models/cls/ready`)).status === 200, 30_000, 200);
+      const data = Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.cos(i));
+      const res = await fetch(`${url}/v2/models/cls/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192], data }] }),
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { model_name: string; outputs: { shape: number[]; data: number[] }[] };
+      expect(body.model_name).toBe('cls');
+      expect(body.outputs[0]!.shape).toEqual([1, 2]);
+      const sum = body.outputs[0]!.data.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-4); // softmax over the two orientations
+      const unknown = await fetch(`${url}/v2/models/nope/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":[]}' });
+      expect(unknown.status).toBe(404);
+    } finally {
+      feed.stop();
+      await gateway.stop();
     }
   });
 });

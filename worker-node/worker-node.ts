@@ -93,7 +93,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
       agentVersion: AGENT_VERSION,
       labels: { ...options.labels },
       inferenceAddress: modelServer?.address ?? '',
-      servedModels: modelServer?.models().map((m) => m.name) ?? [],
+      servedModels: modelServer?.models().map((m) => ({ name: m.name, version: m.version })) ?? [],
       resources: {
         cpu: options.cpu ?? cpus().length,
         memoryBytes: String(options.memoryBytes ?? totalmem()),

@@ -17,7 +17,7 @@ export async function nodesCommand(client: CoordinatorClient, json: boolean): Pr
     n.id, n.state, n.hostname, String(n.cpu), gib(n.memory),
     n.gpus.length === 0 ? 'none (CPU node)' : n.gpus.map((g) => `${g.index}:${g.model} ${gib(g.memory)}${g.simulated ? ' (sim)' : ''}`).join(', '),
     Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
-    n.inferenceAddress ? `${n.inferenceAddress} (${(n.servedModels ?? []).join(', ') || 'no models'})` : '-',
+    n.inferenceAddress ? `${n.inferenceAddress} (${(n.servedModels ?? []).map((m) => `${m.name}@${m.version}`).join(', ') || 'no models'})` : '-',
     n.lastHeartbeatAt,
   ]);
   process.stdout.write(`${table(['NODE', 'STATE', 'HOST', 'CPU', 'MEMORY', 'GPUS', 'LABELS', 'INFERENCE (OIP gRPC)', 'LAST HEARTBEAT'], rows)}\n`);

@@ -29,7 +29,7 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
   process.on('SIGTERM', onSignal);
   let cluster;
   try {
-    cluster = await startLocalCluster({ ...options, logger });
+    cluster = await startLocalCluster({ ...options, logger, gateway: { httpPort: options.gatewayPort, grpcPort: options.gatewayGrpcPort } });
   } catch (err) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -50,12 +50,13 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
     'gridline is up',
     `  coordinator API   ${coordinator.httpUrl}   (GRIDLINE_COORDINATOR)`,
     `  coordinator gRPC  ${coordinator.grpcAddress}   (workers join here)`,
-    `  gateway           ${options.host}:${options.gatewayPort} HTTP, ${options.host}:${options.gatewayGrpcPort} gRPC (inference gateway: not in this release yet)`,
+    `  gateway           http://${options.host}:${cluster.gateway?.httpPort ?? options.gatewayPort} (OIP REST), ${options.host}:${cluster.gateway?.grpcPort ?? options.gatewayGrpcPort} (OIP gRPC)`,
     `  redis             ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`,
     `  workers           ${options.workers} (logs: ${cluster.workerLogs.join(', ') || 'none'})`,
     `  join token        ${coordinator.joinToken}`,
     '',
     `Add a worker:  npx gridline worker --coordinator ${coordinator.grpcAddress} --join-token ${coordinator.joinToken}`,
+    '  (with --model-repository DIR it serves DIR/<model>/<version>/model.onnx through the gateway)',
     'Run a pipeline: npx gridline submit pipelines/ocr.yaml --wait',
     'Stop: Ctrl-C',
     '',

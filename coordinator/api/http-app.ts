@@ -3,7 +3,9 @@ import { GridlineError, toGridlineError } from '../../common/errors.js';
 import { httpStatusOf } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
 import { parsePipeline } from '../../common/pipeline/parse-pipeline.js';
+import type { RoutesSnapshot } from '../../common/model-routes.js';
 import type { NodeRegistry } from '../registry/node-registry.js';
+import { modelRoutes } from '../routes/model-routes.js';
 import type { RunManager } from '../runs/run-manager.js';
 
 export interface HttpAppDeps {
@@ -60,6 +62,12 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   app.get('/v1/nodes', (_req, res) => {
     res.json({ nodes: deps.registry.list() });
+  });
+
+  // Service discovery for gateways: model version -> replicas (node inference addresses).
+  app.get('/v1/routes', (_req, res) => {
+    const snapshot: RoutesSnapshot = { revision: deps.registry.revision, models: modelRoutes(deps.registry.list()) };
+    res.json(snapshot);
   });
 
   app.use((req, _res, next) => next(new GridlineError('NOT_FOUND', `no route ${req.method} ${req.path}`)));

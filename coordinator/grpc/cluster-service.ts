@@ -115,7 +115,7 @@ export class ClusterService implements NodeChannel {
       labels: { ...req.labels },
       agentVersion: req.agentVersion,
       inferenceAddress: req.inferenceAddress === '' ? null : req.inferenceAddress,
-      servedModels: [...req.servedModels],
+      servedModels: req.servedModels.map((m) => ({ name: m.name, version: m.version })),
     });
     const credential = randomBytes(24).toString('base64url');
     this.credentialHashes.set(nodeId, hash(credential));

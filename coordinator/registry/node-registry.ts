@@ -37,6 +37,8 @@ const PERSIST_HEARTBEAT_EVERY_MS = 5_000;
 export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   private readonly entries = new Map<string, Entry>();
   private sweeper: NodeJS.Timeout | null = null;
+  /** Bumped on every node change that routing cares about (registration, state). */
+  revision = 0;
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -93,6 +95,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       lastHeartbeatAt: new Date(t).toISOString(),
     };
     this.entries.set(record.id, { record: full, expiresAt: t + this.lease.ttlMs, persistedHeartbeatAt: t });
+    this.revision += 1;
     await this.store.saveNode(full);
     return full;
   }
@@ -135,6 +138,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       const silentMs = t - (entry.expiresAt - this.lease.ttlMs);
       this.logger.warn({ node: entry.record.id, silentMs }, 'node missed its heartbeat TTL: marked lost');
       entry.record = { ...entry.record, state: 'lost', lastHeartbeatAt: new Date(entry.expiresAt - this.lease.ttlMs).toISOString() };
+      this.revision += 1;
       this.store.saveNode(entry.record).catch((err: unknown) => this.logger.warn({ err }, 'persisting a lost node failed'));
       this.emit('lost', entry.record, silentMs);
     }
@@ -142,6 +146,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 
   private async setState(entry: Entry, state: NodeState): Promise<void> {
     entry.record = { ...entry.record, state };
+    this.revision += 1;
     await this.store.saveNode(entry.record);
   }
 }

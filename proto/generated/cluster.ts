@@ -10,6 +10,7 @@ import type { RegisterRequest as _gridline_cluster_v1_RegisterRequest, RegisterR
 import type { RegisterResponse as _gridline_cluster_v1_RegisterResponse, RegisterResponse__Output as _gridline_cluster_v1_RegisterResponse__Output } from './gridline/cluster/v1/RegisterResponse.js';
 import type { ReplicaState as _gridline_cluster_v1_ReplicaState, ReplicaState__Output as _gridline_cluster_v1_ReplicaState__Output } from './gridline/cluster/v1/ReplicaState.js';
 import type { Resources as _gridline_cluster_v1_Resources, Resources__Output as _gridline_cluster_v1_Resources__Output } from './gridline/cluster/v1/Resources.js';
+import type { ServedModel as _gridline_cluster_v1_ServedModel, ServedModel__Output as _gridline_cluster_v1_ServedModel__Output } from './gridline/cluster/v1/ServedModel.js';
 import type { Settings as _gridline_cluster_v1_Settings, Settings__Output as _gridline_cluster_v1_Settings__Output } from './gridline/cluster/v1/Settings.js';
 import type { StartReplica as _gridline_cluster_v1_StartReplica, StartReplica__Output as _gridline_cluster_v1_StartReplica__Output } from './gridline/cluster/v1/StartReplica.js';
 import type { StopReplica as _gridline_cluster_v1_StopReplica, StopReplica__Output as _gridline_cluster_v1_StopReplica__Output } from './gridline/cluster/v1/StopReplica.js';
@@ -32,6 +33,7 @@ export interface ProtoGrpcType {
         ReplicaPhase: EnumTypeDefinition
         ReplicaState: MessageTypeDefinition<_gridline_cluster_v1_ReplicaState, _gridline_cluster_v1_ReplicaState__Output>
         Resources: MessageTypeDefinition<_gridline_cluster_v1_Resources, _gridline_cluster_v1_Resources__Output>
+        ServedModel: MessageTypeDefinition<_gridline_cluster_v1_ServedModel, _gridline_cluster_v1_ServedModel__Output>
         Settings: MessageTypeDefinition<_gridline_cluster_v1_Settings, _gridline_cluster_v1_Settings__Output>
         StartReplica: MessageTypeDefinition<_gridline_cluster_v1_StartReplica, _gridline_cluster_v1_StartReplica__Output>
         StopReplica: MessageTypeDefinition<_gridline_cluster_v1_StopReplica, _gridline_cluster_v1_StopReplica__Output>

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeRecord } from '../../common/run-types.js';
+import { modelRoutes } from './model-routes.js';
+
+const node = (id: string, state: NodeRecord['state'], address: string | null, models: { name: string; version: string }[]): NodeRecord => ({
+  id, state, hostname: 'h', cpu: 1, memory: 1, gpus: [], labels: {}, registeredAt: '', lastHeartbeatAt: '', agentVersion: 'x',
+  inferenceAddress: address, servedModels: models,
+});
+
+describe('modelRoutes', () => {
+  it('groups replicas by model version, marks only ready nodes ready, drops lost nodes and nodes without a server', () => {
+    const routes = modelRoutes([
+      node('b', 'ready', '127.0.0.1:2', [{ name: 'cls', version: '1' }]),
+      node('a', 'disconnected', '127.0.0.1:1', [{ name: 'cls', version: '1' }, { name: 'vad', version: '3' }]),
+      node('c', 'lost', '127.0.0.1:3', [{ name: 'cls', version: '1' }]),
+      node('d', 'ready', null, []),
+    ]);
+    expect(routes).toEqual([
+      { model: 'cls', version: '1', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: false }, { id: 'b', address: '127.0.0.1:2', ready: true }] },
+      { model: 'vad', version: '3', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: false }] },
+    ]);
+  });
+});

@@ -1,0 +1,12 @@
+// Original file: proto/cluster.proto
+
+
+export interface ServedModel {
+  'name'?: (string);
+  'version'?: (string);
+}
+
+export interface ServedModel__Output {
+  'name': (string);
+  'version': (string);
+}
