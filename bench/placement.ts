@@ -1,35 +1,17 @@
 /**
  * placement: the scheduler's figures from bench/placement-bench.ts (runPlacementBench: 10,000
- * replicas on 5,000 simulated nodes), when that file exists. There is no baseline: the target is
+ * replicas on 5,000 simulated nodes). There is no baseline: the target is
  * absolute (≤ 1 s per place()). runPlacementBench times its own runs; they are this side's reps.
  */
-import { existsSync } from 'node:fs';
 import { selfPeakRssBytes, type BenchDefinition, type SideContext, type SideSession } from './harness.js';
+import { runPlacementBench, type PlacementBenchResult } from './placement-bench.js';
 
-const PLACEMENT_BENCH = new URL('./placement-bench.ts', import.meta.url);
 const TARGET_MS = 1_000;
 
-/** The part of bench/placement-bench.ts this wrapper relies on. */
-interface PlacementFigures {
-  readonly nodes: number;
-  readonly gpuNodes: number;
-  readonly replicas: number;
-  readonly placed: number;
-  readonly unplaced: number;
-  readonly runsMs: readonly number[];
-  readonly medianMs: number;
-  readonly peakRssBytes: number;
-}
-type RunPlacementBench = (options?: { runs?: number }) => PlacementFigures;
-
-async function placement(ctx: SideContext): Promise<SideSession> {
-  if (!existsSync(PLACEMENT_BENCH)) throw new Error('bench/placement-bench.ts does not exist (yet): nothing to run');
-  // Imported by URL, so this file does not need the other one to compile.
-  const mod = (await import(PLACEMENT_BENCH.href)) as { runPlacementBench?: RunPlacementBench };
-  const run = mod.runPlacementBench;
-  if (typeof run !== 'function') throw new Error('bench/placement-bench.ts exports no runPlacementBench()');
-  let figures: PlacementFigures | null = null;
-  return {
+function placement(ctx: SideContext): Promise<SideSession> {
+  const run = runPlacementBench;
+  let figures: PlacementBenchResult | null = null;
+  return Promise.resolve({
     close: () => Promise.resolve(),
     rep() {
       const r = run({ runs: ctx.options.quick ? 3 : 7 });
@@ -49,7 +31,7 @@ async function placement(ctx: SideContext): Promise<SideSession> {
         details: { ...r, medianMsAsReportedByPlacementBench: r.medianMs },
       });
     },
-  };
+  });
 }
 
 export const placementBench: BenchDefinition = {
