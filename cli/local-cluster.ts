@@ -3,9 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
-import { modelRoutes } from '../coordinator/routes/model-routes.js';
 import { RoutingTable, startGateway, type RunningGateway } from '../gateway/index.js';
-import { followRoutes } from './route-feed.js';
 import { startPrivateRedis, type PrivateRedis } from './redis/private-redis.js';
 import { spawnWorkerProcess, stopChild } from './worker-process.js';
 
@@ -72,9 +70,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   let gateway: RunningGateway | null = null;
   let feed: { stop(): void } | null = null;
   if (options.gateway) {
-    const table = new RoutingTable();
-    const registry = coordinator.registry;
-    feed = followRoutes(async () => ({ revision: registry.revision, models: modelRoutes(registry.list()) }), table, { intervalMs: 500, logger: options.logger });
+    // In the same process as the coordinator: follow its route publisher directly, no HTTP watch.
+    const table = new RoutingTable(coordinator.routes.current().models);
+    const unsubscribe = coordinator.routes.subscribe((snapshot) => table.apply({ kind: 'snapshot', models: snapshot.models }));
+    feed = { stop: unsubscribe };
     try {
       gateway = await startGateway({ host: options.host, httpPort: options.gateway.httpPort, grpcPort: options.gateway.grpcPort, table, logger: options.logger });
     } catch (err) {

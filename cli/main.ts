@@ -82,9 +82,12 @@ program.command('worker')
   .option('--label <key=value>', 'node label, repeatable', collect, [])
   .option('--redis-url <url>', 'reach Redis here instead of the URL the coordinator announces')
   .option('--model-repository <dir>', 'serve the models of this folder (<model>/<version>/model.onnx) over the Open Inference Protocol (gRPC)')
-  .option('--inference-host <host>', 'address the model server listens on', '127.0.0.1')
+  .option('--inference-host <host>', 'address the OIP model server listens on (0.0.0.0 to take requests from gateways on other hosts)', '127.0.0.1')
   .option('--inference-port <port>', 'model server port (0 = any free port)', int('--inference-port'), 0)
-  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number }) => {
+  .option('--advertise-inference-host <host>', 'host gateways dial when --inference-host is 0.0.0.0 (default: this machine\'s hostname)')
+  .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on this port (GRIDLINE_WORKER_METRICS_PORT; 0 = any free port; default: off)', int('--metrics-port'))
+  .option('--metrics-host <host>', 'address /metrics and /healthz listen on', '127.0.0.1')
+  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number; advertiseInferenceHost?: string; metricsPort?: number; metricsHost: string }) => {
     process.exitCode = await workerCommand({ ...o, joinToken: o.joinToken }, createLogger({ name: 'worker' }));
   });
 

@@ -2,20 +2,28 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { GridlineError } from '../common/errors.js';
-import { parsePipeline } from '../common/pipeline/parse-pipeline.js';
-import type { PipelineSpec } from '../common/pipeline/types.js';
+import { parseWorkload } from '../common/pipeline/parse-pipeline.js';
+import type { WorkloadSpec } from '../common/pipeline/workload.js';
 
 export interface PipelineFile {
   readonly path: string;
-  /** The document with source and sink paths made absolute (relative to the file's folder). */
+  /** The document with its file paths made absolute (relative to the file's folder). */
   readonly text: string;
-  readonly spec: PipelineSpec;
+  readonly spec: WorkloadSpec;
   readonly format: 'yaml' | 'json';
 }
 
+/** A relative `file:` or plain model uri made absolute against `dir`; `npm:` uris stay as they are. */
+function absoluteUri(uri: string, dir: string): string {
+  if (uri.startsWith('npm:')) return uri;
+  const path = uri.startsWith('file:') ? uri.slice('file:'.length) : uri;
+  return isAbsolute(path) ? uri : `file:${resolve(dir, path)}`;
+}
+
 /**
- * Reads and validates a pipeline file. Paths inside it are relative to the file, not to wherever
- * the coordinator runs, so they are made absolute here before the text is sent.
+ * Reads and validates a pipeline or model deployment file. Paths inside it are relative to the
+ * file, not to wherever the coordinator or workers run, so they are made absolute here before
+ * the text is sent.
  */
 export async function readPipelineFile(file: string): Promise<PipelineFile> {
   const path = resolve(file);
@@ -24,12 +32,23 @@ export async function readPipelineFile(file: string): Promise<PipelineFile> {
   });
   const format = path.endsWith('.json') ? 'json' : 'yaml';
   // Validate the text as written first, so line numbers in errors match the user's file.
-  parsePipeline(raw, { format, sourceName: file });
+  const written = parseWorkload(raw, { format, sourceName: file });
   const doc = parseDocument(raw);
-  for (const keyPath of [['spec', 'source', 'path'], ['spec', 'sink', 'path']]) {
+  const dir = dirname(path);
+  const absolute = (keyPath: readonly (string | number)[], make: (value: string) => string): void => {
     const value = doc.getIn(keyPath);
-    if (typeof value === 'string' && !isAbsolute(value)) doc.setIn(keyPath, resolve(dirname(path), value));
+    if (typeof value === 'string') doc.setIn(keyPath, make(value));
+  };
+  if (written.kind === 'ModelDeployment') {
+    absolute(['spec', 'model', 'uri'], (uri) => absoluteUri(uri, dir));
+  } else {
+    for (const keyPath of [['spec', 'source', 'path'], ['spec', 'sink', 'path']]) {
+      absolute(keyPath, (p) => (isAbsolute(p) ? p : resolve(dir, p)));
+    }
+    written.stages.forEach((stage, i) => {
+      if (stage.type === 'model-serving') absolute(['spec', 'stages', i, 'model', 'uri'], (uri) => absoluteUri(uri, dir));
+    });
   }
   const text = format === 'json' ? JSON.stringify(doc.toJS()) : doc.toString();
-  return { path, text, spec: parsePipeline(text, { format, sourceName: file }), format };
+  return { path, text, spec: parseWorkload(text, { format, sourceName: file }), format };
 }

@@ -47,3 +47,24 @@ export async function followRun(client: CoordinatorClient, runId: string, out: N
   bars?.stop();
   return view;
 }
+
+/**
+ * Follows a model deployment until every replica serves (or it ends): a line per change.
+ * Resolves with the last view; a deployment that failed or was cancelled meanwhile resolves too.
+ */
+export async function followDeployment(client: CoordinatorClient, runId: string, out: NodeJS.WritableStream = process.stderr, pollMs = 250): Promise<RunView> {
+  let last = '';
+  for (;;) {
+    const view = await client.request<RunView>('GET', `/v1/runs/${encodeURIComponent(runId)}`);
+    const s = view.serving;
+    const line = `${view.status}: ${s ? `${s.ready}/${s.replicas} replicas ready` : ''}${view.reason ? ` (${view.reason})` : ''}`;
+    if (line !== last) out.write(`${line}\n`);
+    last = line;
+    if (FINAL_RUN_STATUSES.includes(view.status) || (s !== null && s.ready >= s.replicas)) {
+      if (s !== null && view.status === 'running') process.stdout.write(`model ${s.model} version ${s.version} is serving on ${s.ready} replica${s.ready === 1 ? '' : 's'}\n`);
+      else process.stdout.write(`model deployment ${runId} ${view.status}: ${view.reason ?? 'no reason given'}\n`);
+      return view;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -1,3 +1,4 @@
+import type { DeployedModel, ServingBatching } from './pipeline/deployment-types.js';
 import type { ChunkingSpec, SinkSpec, SourceSpec, UserStage } from './pipeline/types.js';
 import type { StageKind } from './run-types.js';
 
@@ -18,6 +19,18 @@ export interface ReplicaSpec {
   readonly userStage: UserStage | null;
   readonly concurrency: number;
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
+  /**
+   * What the replica serves online at its node's model server: set for a ModelDeployment replica
+   * (kind `model-server`, which has no queue) and for a model stage with `expose: true`.
+   */
+  readonly serving: ServingSpec | null;
   /** GPU indexes granted to this replica (empty: CPU). */
   readonly gpuIndexes: readonly number[];
+}
+
+/** A model a replica serves at its node's OIP model server. */
+export interface ServingSpec {
+  readonly model: DeployedModel;
+  readonly batching: ServingBatching;
+  readonly warmUpShapes: Readonly<Record<string, readonly number[]>>;
 }

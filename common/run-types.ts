@@ -1,11 +1,12 @@
-import type { PipelineSpec } from './pipeline/types.js';
+import type { WorkloadSpec } from './pipeline/workload.js';
 
 /** Lifecycle of a run; `pending` waits for placement, the last three are final. */
 export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-export type StageKind = 'source' | 'preprocessing' | 'model-serving' | 'sink';
+/** `model-server`: a ModelDeployment replica, serving its model online (no queue). */
+export type StageKind = 'source' | 'preprocessing' | 'model-serving' | 'sink' | 'model-server';
 
 export interface StageCounters {
   readonly queued: number;
@@ -23,8 +24,13 @@ export interface PlannedStage {
   readonly replicas: number;
 }
 
+/**
+ * A submitted workload: a pipeline run, which ends when its items are through, or a model
+ * deployment, which serves until it is deleted (cancelled).
+ */
 export interface RunRecord {
   readonly id: string;
+  /** The document's metadata.name. */
   readonly pipeline: string;
   readonly status: RunStatus;
   /** Why the run is pending or failed. */
@@ -33,7 +39,7 @@ export interface RunRecord {
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly stages: readonly PlannedStage[];
-  readonly spec: PipelineSpec;
+  readonly spec: WorkloadSpec;
 }
 
 export interface RunView extends Omit<RunRecord, 'spec'> {
@@ -41,7 +47,12 @@ export interface RunView extends Omit<RunRecord, 'spec'> {
   readonly counters: Readonly<Record<string, StageCounters>>;
   readonly replicas: readonly AssignmentRecord[];
   readonly errors: readonly { readonly stage: string; readonly itemId: string; readonly key: string; readonly code: string; readonly message: string }[];
-  readonly sinkPath: string;
+  /** The kind of the document (Pipeline or ModelDeployment). */
+  readonly kind: WorkloadSpec['kind'];
+  /** Null for a model deployment. */
+  readonly sinkPath: string | null;
+  /** For a model deployment (null otherwise): the model it serves and how many replicas are ready. */
+  readonly serving: { readonly model: string; readonly version: string; readonly ready: number; readonly replicas: number } | null;
 }
 
 export type NodeState = 'ready' | 'disconnected' | 'draining' | 'lost';

@@ -11,6 +11,8 @@ import { coordinatorConfig, newJoinToken, type CoordinatorOptions } from './conf
 import { ClusterService } from './grpc/cluster-service.js';
 import { bullmqRunQueues } from './queues/run-queues.js';
 import { NodeRegistry } from './registry/node-registry.js';
+import { modelRoutes } from './routes/model-routes.js';
+import { RoutePublisher } from './routes/route-publisher.js';
 import { RunManager } from './runs/run-manager.js';
 import { redisCoordinatorStore } from './store/coordinator-store.js';
 
@@ -22,6 +24,8 @@ export interface RunningCoordinator {
   readonly joinToken: string;
   readonly registry: NodeRegistry;
   readonly runs: RunManager;
+  /** The routing table gateways follow (GET /v1/routes/watch). */
+  readonly routes: RoutePublisher;
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
   );
   cluster.attach(runs);
   await runs.load();
+  const routes = new RoutePublisher(() => modelRoutes(registry.list(), runs.servingReplicas()));
 
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
   grpcServer.addService(loadClusterProto().gridline.cluster.v1.Cluster.service, cluster.handlers());
@@ -72,6 +77,7 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
     const app = createHttpApp({
       runs, registry, logger: logger.child({ component: 'api' }), bodyLimit: config.bodyLimitBytes,
       health: async () => ({ redis: await pingWithin(redis, 1_000) }),
+      routes,
     });
     http = await new Promise((resolve, reject) => {
       const server = app.listen(config.httpPort, config.host, () => resolve(server));
@@ -87,6 +93,7 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
 
   registry.start();
   runs.start();
+  routes.start();
   logger.info({ http: httpPort, grpc: grpcPort, heartbeatMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs }, 'coordinator listening');
 
   return {
@@ -97,7 +104,9 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
     joinToken,
     registry,
     runs,
+    routes,
     async stop() {
+      routes.stop();
       registry.stop();
       await runs.stop();
       cluster.closeAll();

@@ -6,3 +6,5 @@ export type { ModelRoute, ReplicaRoute, RoutingTableSink, RoutingTableView, Rout
 export type { LoadBalancerOptions, ReplicaLoad } from './load-balancer.js';
 export type { GatewayMetrics } from './gateway-metrics.js';
 export { DEFAULT_BODY_LIMIT_BYTES } from './rest-server.js';
+export { watchRoutes } from './route-watch.js';
+export type { RouteWatch, RouteWatchOptions } from './route-watch.js';

@@ -5,11 +5,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinatorClient } from '../cli/coordinator-client.js';
-import { followRoutes } from '../cli/route-feed.js';
 import { silentLogger } from '../common/logger.js';
-import type { RoutesSnapshot } from '../common/model-routes.js';
-import { RoutingTable, startGateway } from '../gateway/index.js';
+import { RoutingTable, startGateway, watchRoutes } from '../gateway/index.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
 import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
@@ -87,9 +84,9 @@ describe('worker model server and the gateway in front of it', () => {
     }
   });
 
-  it('is reachable through a gateway that takes its routes from the coordinator (REST, JSON)', async () => {
+  it('is reachable through a gateway that follows the coordinator\'s routes watch (REST, JSON)', async () => {
     const table = new RoutingTable();
-    const feed = followRoutes(() => new CoordinatorClient(coordinator.httpUrl).request<RoutesSnapshot>('GET', '/v1/routes'), table, { intervalMs: 200, logger: silentLogger });
+    const feed = watchRoutes(coordinator.httpUrl, table, { logger: silentLogger });
     const gateway = await startGateway({ httpPort: 0, grpcPort: 0, table });
     try {
       await feed.ready;

@@ -5,6 +5,8 @@ import type { ReplicaState } from '../proto/generated/gridline/cluster/v1/Replic
 import type { Redis } from '../services/queue/redis-connection.js';
 import { startStageReplica, type ReplicaRunPhase, type StageReplica } from '../services/stages/stage-replica.js';
 import type { RuntimeCache } from '../services/model-serving/runtime-cache.js';
+import type { ServingHost } from '../services/model-serving/serving-host.js';
+import { startServingReplica } from './serving-replica.js';
 import type { GpuInfo } from './gpu/gpu-info.js';
 
 const PROTO_PHASE: Record<ReplicaRunPhase, ProtoPhase> = {
@@ -38,6 +40,7 @@ export class ReplicaHost {
     private readonly logger: Logger,
     private readonly onChange: (state: ReplicaState) => void,
     private readonly runtimes: RuntimeCache,
+    private readonly serving: ServingHost,
   ) {}
 
   start(spec: ReplicaSpec): void {
@@ -51,13 +54,11 @@ export class ReplicaHost {
     const slot: Slot = { spec, replica: null, starting: Promise.resolve(), failure: null };
     this.slots.set(spec.replicaId, slot);
     this.onChange(this.stateOf(spec, 'starting', ''));
-    slot.starting = startStageReplica(spec, {
-      redis: this.redis(),
-      logger: this.logger,
-      useGpu,
-      runtimes: this.runtimes,
-      onPhase: (r) => this.onChange(this.stateOf(spec, r.phase, r.message, r.processed)),
-    }).then((replica) => {
+    const onPhase = (r: StageReplica): void => this.onChange(this.stateOf(spec, r.phase, r.message, r.processed));
+    const started = spec.kind === 'model-server'
+      ? Promise.resolve(startServingReplica(spec, { serving: this.serving, useGpu, logger: this.logger, onPhase }))
+      : startStageReplica(spec, { redis: this.redis(), logger: this.logger, useGpu, runtimes: this.runtimes, serving: this.serving, onPhase });
+    slot.starting = started.then((replica) => {
       slot.replica = replica;
       this.onChange(this.stateOf(spec, replica.phase, replica.message, replica.processed));
     }, (err: unknown) => {

@@ -9,8 +9,10 @@ import { createRedis, type Redis } from '../services/queue/redis-connection.js';
 import { ControlClient } from './control/control-client.js';
 import type { GpuInfo } from './gpu/gpu-info.js';
 import { resolveGpus } from './gpu/resolve-gpus.js';
+import { startWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics.js';
 import { readModelRepository } from './model-server/model-repository.js';
 import { startModelServer, type ModelServer } from './model-server/model-server.js';
+import { modelServerHost } from './model-server/serving-host.js';
 import { ReplicaHost } from './replica-host.js';
 
 export interface WorkerNodeOptions {
@@ -32,6 +34,12 @@ export interface WorkerNodeOptions {
   /** Where the OIP gRPC model server listens (default 127.0.0.1, port 0 = any free port). */
   readonly inferenceHost?: string;
   readonly inferencePort?: number;
+  /** Host gateways dial when the server listens on every interface (default: this machine's hostname). */
+  readonly advertiseInferenceHost?: string;
+  /** Prometheus /metrics and /healthz over HTTP; off unless a port is given (0 = any free port). */
+  readonly metricsPort?: number;
+  /** Default 127.0.0.1. */
+  readonly metricsHost?: string;
 }
 
 export interface RunningWorkerNode {
@@ -58,16 +66,31 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
 
   // Loaded models stay warm this long after their last replica stops, so the next run skips the load.
   const runtimes = new RuntimeCache((path, o) => createThreadedOnnxRuntime(path, o), options.modelKeepAliveMs ?? 60_000);
-  // Models of a repository are served before registering, so the node announces a ready address.
-  let modelServer: ModelServer | null = null;
-  if (options.modelRepository !== undefined) {
-    const repo = await readModelRepository(options.modelRepository, { useGpu: gpus.some((g) => !g.simulated) });
-    for (const skipped of repo.skipped) logger.warn({ model: skipped.name, reason: skipped.reason }, 'model repository entry skipped');
-    modelServer = await startModelServer({
-      host: options.inferenceHost ?? '127.0.0.1', port: options.inferencePort ?? 0,
-      models: repo.models, runtimes, logger: logger.child({ component: 'model-server' }),
+  // The node's OIP model server always runs: it serves the repository's models (if any) and
+  // whatever model deployments and exposed stages the coordinator places here. It listens before
+  // registering, so the node announces a ready address.
+  const repo = options.modelRepository === undefined
+    ? { models: [], skipped: [] }
+    : await readModelRepository(options.modelRepository, { useGpu: gpus.some((g) => !g.simulated) });
+  for (const skipped of repo.skipped) logger.warn({ model: skipped.name, reason: skipped.reason }, 'model repository entry skipped');
+  const modelServer: ModelServer = await startModelServer({
+    host: options.inferenceHost ?? '127.0.0.1', port: options.inferencePort ?? 0,
+    models: repo.models, runtimes, logger: logger.child({ component: 'model-server' }),
+  });
+  const inferenceAddress = advertisedAddress(modelServer.address, options.advertiseInferenceHost ?? osHostname());
+  logger.info({ address: inferenceAddress, models: repo.models.map((m) => m.name) }, 'serving models over the Open Inference Protocol (gRPC)');
+  // After the model server, so its series are served whenever one runs.
+  let metrics: WorkerMetrics | null = null;
+  if (options.metricsPort !== undefined) {
+    metrics = await startWorkerMetrics({
+      host: options.metricsHost ?? '127.0.0.1', port: options.metricsPort, gpus,
+      modelServer: modelServer.metrics.registry,
+      logger: logger.child({ component: 'metrics' }),
+    }).catch(async (err: unknown) => {
+      await modelServer.stop();
+      await runtimes.closeAll();
+      throw err;
     });
-    logger.info({ address: modelServer.address, models: repo.models.map((m) => m.name) }, 'serving models over the Open Inference Protocol (gRPC)');
   }
 
   // eslint-disable-next-line prefer-const -- assigned below; the host reports through it
@@ -81,6 +104,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     logger,
     (state) => control.report(state),
     runtimes,
+    modelServerHost(modelServer),
   );
 
   control = new ControlClient({
@@ -92,8 +116,9 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
       hostname: host,
       agentVersion: AGENT_VERSION,
       labels: { ...options.labels },
-      inferenceAddress: modelServer?.address ?? '',
-      servedModels: modelServer?.models().map((m) => ({ name: m.name, version: m.version })) ?? [],
+      inferenceAddress,
+      // Only the repository's models: placed ones are announced by the coordinator's own routes.
+      servedModels: repo.models.map((m) => ({ name: m.name, version: m.version ?? '1' })),
       resources: {
         cpu: options.cpu ?? cpus().length,
         memoryBytes: String(options.memoryBytes ?? totalmem()),
@@ -134,7 +159,8 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
   const outcome = await Promise.race([registered.then(() => null), fatal]);
   if (outcome !== null) {
     await control.stop();
-    await modelServer?.stop();
+    await metrics?.stop();
+    await modelServer.stop();
     await runtimes.closeAll();
     throw outcome;
   }
@@ -152,10 +178,20 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
         await draining;
       } finally {
         // Whatever a replica did on its way out, free the model threads so the process can exit.
-        await modelServer?.stop();
+        await modelServer.stop();
         await runtimes.closeAll();
+        await metrics?.stop();
       }
       await (redis as Redis | null)?.quit().catch(() => undefined);
     },
   };
+}
+
+/** host:port a gateway can dial: a wildcard listen address is replaced by `host`. */
+export function advertisedAddress(listening: string, host: string): string {
+  const at = listening.lastIndexOf(':');
+  const bound = listening.slice(0, at).replace(/^\[|\]$/g, '');
+  const port = listening.slice(at + 1);
+  if (bound !== '0.0.0.0' && bound !== '::') return listening;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

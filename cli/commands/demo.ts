@@ -26,7 +26,7 @@ export async function demoCommand(options: { dataDir: string; redisUrl: string |
     const client = new CoordinatorClient(cluster.coordinator.httpUrl);
     process.stdout.write(`submitting ${relative(process.cwd(), EXAMPLE_PIPELINE)}\n`);
     const { code, view } = await submitCommand(EXAMPLE_PIPELINE, true, client);
-    if (code !== 0 || view === null) {
+    if (code !== 0 || view === null || view.sinkPath === null) {
       process.stdout.write(`the example failed; worker log: ${cluster.workerLogs.join(', ')}\n`);
       return code || 1;
     }

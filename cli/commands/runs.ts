@@ -5,14 +5,21 @@ import { table } from './format.js';
 /** `gridline runs [ID]`: the list, or one run with its per-stage counters. */
 export async function runsCommand(client: CoordinatorClient, id: string | undefined, json: boolean): Promise<void> {
   if (id === undefined) {
-    const { runs } = await client.request<{ runs: Omit<RunRecord, 'spec'>[] }>('GET', '/v1/runs');
+    const { runs } = await client.request<{ runs: (Omit<RunRecord, 'spec'> & { kind?: string })[] }>('GET', '/v1/runs');
     if (json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-    else process.stdout.write(`${table(['RUN', 'PIPELINE', 'STATUS', 'CREATED', 'REASON'], runs.map((r) => [r.id, r.pipeline, r.status, r.createdAt, r.reason ?? '']))}\n`);
+    else process.stdout.write(`${table(['RUN', 'KIND', 'NAME', 'STATUS', 'CREATED', 'REASON'], runs.map((r) => [r.id, r.kind ?? 'Pipeline', r.pipeline, r.status, r.createdAt, r.reason ?? '']))}\n`);
     return;
   }
   const view = await client.request<RunView>('GET', `/v1/runs/${encodeURIComponent(id)}`);
   if (json) {
     process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return;
+  }
+  if (view.serving !== null) {
+    const s = view.serving;
+    process.stdout.write(`model deployment ${view.id} (${view.pipeline}): ${view.status}${view.reason ? ` — ${view.reason}` : ''}\n`);
+    process.stdout.write(`serves ${s.model} version ${s.version}: ${s.ready} of ${s.replicas} replicas ready\n\n`);
+    process.stdout.write(`${table(['REPLICA', 'NODE', 'PHASE', 'MESSAGE'], view.replicas.map((r) => [r.replicaId, r.nodeId ?? '-', r.phase, r.message]))}\n`);
     return;
   }
   process.stdout.write(`run ${view.id} (${view.pipeline}): ${view.status}${view.reason ? ` — ${view.reason}` : ''}\n`);

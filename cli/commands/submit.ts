@@ -1,12 +1,18 @@
 import type { RunView } from '../../common/run-types.js';
 import type { CoordinatorClient } from '../coordinator-client.js';
 import { readPipelineFile } from '../pipeline-file.js';
-import { followRun } from '../run-progress.js';
+import { followDeployment, followRun } from '../run-progress.js';
 
 /** `gridline submit FILE [--wait]`: starts a run; with --wait, follows it and exits by its outcome. */
 export async function submitCommand(file: string, wait: boolean, client: CoordinatorClient): Promise<{ code: number; view: RunView | null; runId: string }> {
   const { text, format } = await readPipelineFile(file);
-  const { runId } = await client.request<{ runId: string }>('POST', '/v1/pipelines', { text, contentType: format === 'json' ? 'application/json' : 'application/yaml' });
+  const { runId, kind } = await client.request<{ runId: string; kind?: string }>('POST', '/v1/pipelines', { text, contentType: format === 'json' ? 'application/json' : 'application/yaml' });
+  if (kind === 'ModelDeployment') {
+    process.stdout.write(`model deployment ${runId} submitted\n`);
+    if (!wait) return { code: 0, view: null, runId };
+    const view = await followDeployment(client, runId);
+    return { code: view.status === 'running' ? 0 : 1, view, runId };
+  }
   process.stdout.write(`run ${runId} submitted\n`);
   if (!wait) return { code: 0, view: null, runId };
   const view = await followRun(client, runId);

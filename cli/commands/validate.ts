@@ -1,6 +1,7 @@
 import { GridlineError, isGridlineError } from '../../common/errors.js';
 import { stageQueueName } from '../../common/keys.js';
-import type { PipelineIssue, PipelineSpec } from '../../common/pipeline/types.js';
+import type { PipelineIssue } from '../../common/pipeline/types.js';
+import type { WorkloadSpec } from '../../common/pipeline/workload.js';
 import type { PlannedStage } from '../../common/run-types.js';
 import type { PlacementResult } from '../../coordinator/scheduler/types.js';
 import { resolveModelUri } from '../../services/model-serving/resolve-uri.js';
@@ -13,7 +14,7 @@ import { gib, table } from './format.js';
  * queues and the placement plan the coordinator would make now (nothing is run).
  */
 export async function validateCommand(file: string, client: CoordinatorClient): Promise<number> {
-  let spec: PipelineSpec;
+  let spec: WorkloadSpec;
   let text: string;
   try {
     ({ spec, text } = await readPipelineFile(file));
@@ -27,17 +28,30 @@ export async function validateCommand(file: string, client: CoordinatorClient): 
     throw err;
   }
   const problems: string[] = [];
-  for (const [i, stage] of spec.stages.entries()) {
-    if (stage.type !== 'model-serving') continue;
+  // Checked here too so a typo shows before submitting; workers resolve uris on their own disks.
+  const uris = spec.kind === 'ModelDeployment'
+    ? [{ at: 'spec.model.uri', uri: spec.model.uri }]
+    : spec.stages.flatMap((stage, i) => (stage.type === 'model-serving' ? [{ at: `spec.stages[${i}].model.uri`, uri: stage.model.uri }] : []));
+  for (const { at, uri } of uris) {
     try {
-      resolveModelUri(stage.model.uri);
+      resolveModelUri(uri);
     } catch (err) {
-      problems.push(`spec.stages[${i}].model.uri: ${(err as Error).message}`);
+      problems.push(`${at}: ${(err as Error).message}`);
     }
   }
   if (problems.length > 0) {
     process.stderr.write(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p}\n`).join('')}`);
     return 1;
+  }
+  if (spec.kind === 'ModelDeployment') {
+    const m = spec.model;
+    const b = spec.batching;
+    process.stdout.write(`${file}: valid model deployment "${spec.metadata.name}"\n\n`);
+    process.stdout.write(`${table(['MODEL', 'VERSION', 'RUNTIME', 'REPLICAS', 'BATCHING', 'URI'], [[
+      m.name, m.version, m.runtime, String(spec.replicas),
+      b.maxBatchSize > 1 ? `up to ${b.maxBatchSize} rows, wait ${b.maxDelayMs} ms, queue ${b.maxQueueSize}` : `off, queue ${b.maxQueueSize}`, m.uri,
+    ]])}\n\n`);
+    return printPlacement(client, text);
   }
   process.stdout.write(`${file}: valid pipeline "${spec.metadata.name}"\n\n`);
   const stages: { name: string; kind: string; replicas: number; detail: string }[] = [
@@ -49,6 +63,11 @@ export async function validateCommand(file: string, client: CoordinatorClient): 
     { name: 'sink', kind: 'sink', replicas: 1, detail: `${spec.sink.kind} ${spec.sink.path}` },
   ];
   process.stdout.write(`${table(['STAGE', 'TYPE', 'REPLICAS', 'QUEUE', 'DOES'], stages.map((s) => [s.name, s.kind, String(s.replicas), stageQueueName('<run>', s.name), s.detail]))}\n\n`);
+  return printPlacement(client, text);
+}
+
+/** The placement the coordinator would make now (a dry run), or why it was skipped. */
+async function printPlacement(client: CoordinatorClient, text: string): Promise<number> {
   try {
     const preview = await client.request<{ stages: PlannedStage[]; placement: PlacementResult }>('POST', '/v1/pipelines?dryRun=true', { text, contentType: 'application/yaml' });
     const rows = preview.placement.placements.map((p) => [p.replicaId.replace(/^preview\./, ''), p.nodeId, String(p.cpu), gib(p.memory), p.gpus.map((g) => `${g.index} (${gib(g.memory)})`).join(', ') || 'cpu']);

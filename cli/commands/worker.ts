@@ -12,6 +12,10 @@ export interface WorkerCommandOptions {
   readonly modelRepository?: string;
   readonly inferenceHost?: string;
   readonly inferencePort?: number;
+  readonly advertiseInferenceHost?: string;
+  /** Undefined: GRIDLINE_WORKER_METRICS_PORT, else no metrics endpoint. */
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
 }
 
 /** `gridline worker`: joins a cluster and runs what the coordinator assigns until stopped. */
@@ -27,6 +31,7 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
   const coordinator = options.coordinator.replace(/^grpc:\/\//, '');
+  const metricsPort = options.metricsPort ?? portFromEnv('GRIDLINE_WORKER_METRICS_PORT');
   const node = await startWorkerNode({
     coordinator, joinToken, labels,
     ...(options.nodeId ? { nodeId: options.nodeId } : {}),
@@ -35,6 +40,9 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     ...(options.modelRepository ? { modelRepository: options.modelRepository } : {}),
     ...(options.inferenceHost ? { inferenceHost: options.inferenceHost } : {}),
     ...(options.inferencePort !== undefined ? { inferencePort: options.inferencePort } : {}),
+    ...(options.advertiseInferenceHost ? { advertiseInferenceHost: options.advertiseInferenceHost } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(options.metricsHost ? { metricsHost: options.metricsHost } : {}),
   }, logger);
   const signal = await new Promise<string>((resolve) => {
     const on = (name: string) => () => resolve(name);
@@ -45,4 +53,15 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
   logger.info({ node: node.nodeId, reason: signal }, 'worker stopping');
   await node.stop({ drain: true });
   return signal.startsWith('fatal') ? 1 : 0;
+}
+
+/** A port from the environment; unset or empty: undefined. Read here, so a bad value fails only `worker`. */
+function portFromEnv(name: string): number | undefined {
+  const value = process.env[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new GridlineError('INVALID_ARGUMENT', `${name} must be a port from 0 to 65535, got "${value}"`);
+  }
+  return port;
 }

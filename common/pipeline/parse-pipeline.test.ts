@@ -242,8 +242,8 @@ describe('parsePipeline: errors', () => {
   });
 
   it('unsupported runtime names the runtimes that exist', () => {
-    const issue = only(issuesOf(VALID.replace('runtime: onnx', 'runtime: tfjs')));
-    expect(issue).toMatchObject({ path: 'spec.stages[1].model.runtime', message: 'unknown runtime "tfjs": supported runtimes are onnx' });
+    const issue = only(issuesOf(VALID.replace('runtime: onnx', 'runtime: torch')));
+    expect(issue).toMatchObject({ path: 'spec.stages[1].model.runtime', message: 'unknown runtime "torch": supported runtimes are onnx, tfjs' });
   });
 
   it('metadata name must be DNS-label-like', () => {

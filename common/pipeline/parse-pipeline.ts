@@ -1,10 +1,15 @@
 import { checkDocumentSchema } from './check-document-schema.js';
 import { checkPipelineGraph } from './check-pipeline-graph.js';
+import { deploymentDocumentSchema } from './deployment-document-schema.js';
+import { describeValue } from './describe-value.js';
+import { normalizeDeployment } from './normalize-deployment.js';
 import { normalizePipeline } from './normalize-pipeline.js';
 import { DEFAULT_SOURCE_NAME, invalidPipelineError, locateIssues } from './pipeline-issues.js';
 import { readDocument } from './read-document.js';
 import type { DocumentFormat } from './read-document.js';
 import type { PipelineIssue, PipelineSpec } from './types.js';
+import { WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
+import { checkWithZod } from './zod-issues.js';
 
 export interface ParsePipelineOptions {
   /** `auto` (default): by sourceName's extension, else JSON when the text starts with `{`. */
@@ -17,13 +22,33 @@ export type PipelineValidation =
   | { readonly ok: true; readonly spec: PipelineSpec }
   | { readonly ok: false; readonly issues: readonly PipelineIssue[] };
 
+export type WorkloadValidation =
+  | { readonly ok: true; readonly spec: WorkloadSpec }
+  | { readonly ok: false; readonly issues: readonly PipelineIssue[] };
+
 /**
  * Syntax -> schema -> normalize -> graph check. A pass runs only on what the one before it
  * accepted, and each reports every problem it finds.
  */
 export function validatePipeline(text: string, options: ParsePipelineOptions = {}): PipelineValidation {
+  const result = validateWorkload(text, options);
+  if (!result.ok || result.spec.kind === 'Pipeline') return result as PipelineValidation;
+  return { ok: false, issues: [{ path: 'kind', line: null, column: null, message: 'expected a Pipeline, got a ModelDeployment' }] };
+}
+
+/** Like validatePipeline, for either kind of document (`kind: Pipeline` or `kind: ModelDeployment`). */
+export function validateWorkload(text: string, options: ParsePipelineOptions = {}): WorkloadValidation {
   const read = readDocument(text, options.format ?? 'auto', options.sourceName);
   if (!read.ok) return { ok: false, issues: read.issues };
+  const kind = typeof read.value === 'object' && read.value !== null ? (read.value as { kind?: unknown }).kind : undefined;
+  if (kind === 'ModelDeployment') {
+    const checked = checkWithZod(deploymentDocumentSchema, read.value);
+    if (!checked.ok) return { ok: false, issues: locateIssues(checked.issues, read.locate) };
+    return { ok: true, spec: normalizeDeployment(checked.data) };
+  }
+  if (kind !== undefined && kind !== 'Pipeline') {
+    return { ok: false, issues: locateIssues([{ path: ['kind'], message: `unknown kind ${describeValue(kind)}: expected one of ${WORKLOAD_KINDS.join(', ')}` }], read.locate) };
+  }
   const checked = checkDocumentSchema(read.value);
   if (!checked.ok) return { ok: false, issues: locateIssues(checked.issues, read.locate) };
   const spec = normalizePipeline(checked.data);
@@ -39,6 +64,13 @@ export function validatePipeline(text: string, options: ParsePipelineOptions = {
  */
 export function parsePipeline(text: string, options: ParsePipelineOptions = {}): PipelineSpec {
   const result = validatePipeline(text, options);
+  if (result.ok) return result.spec;
+  throw invalidPipelineError(result.issues, options.sourceName ?? DEFAULT_SOURCE_NAME);
+}
+
+/** parsePipeline for either kind: a Pipeline or a ModelDeployment, by the document's `kind`. */
+export function parseWorkload(text: string, options: ParsePipelineOptions = {}): WorkloadSpec {
+  const result = validateWorkload(text, options);
   if (result.ok) return result.spec;
   throw invalidPipelineError(result.issues, options.sourceName ?? DEFAULT_SOURCE_NAME);
 }

@@ -18,7 +18,7 @@ const CPU_HINT = 'cores (1, 0.5) or millicores (500m)';
 
 // Quantities stay as written here (no transform, so the JSON Schema keeps their defaults);
 // normalizePipeline converts them. The patterns are exactly what parseQuantity/parseCpu accept.
-const bytes = z
+export const bytes = z
   .union(
     [
       z.number().nonnegative(),
@@ -42,16 +42,16 @@ const cpu = z
   .meta({ description: CPU_HINT });
 
 const fieldName = z.string().regex(FIELD_NAME, { error: (iss) => `invalid field name ${describeValue(iss.input)}: letters, digits, _ . - (not starting with a digit)` });
-const stringMap = z.record(z.string(), z.string());
+export const stringMap = z.record(z.string(), z.string());
 
 /** A default shown in the JSON Schema as the user would write it. */
-function quantityText(n: number): string {
+export function quantityText(n: number): string {
   if (n > 0 && n % 2 ** 30 === 0) return `${n / 2 ** 30}Gi`;
   if (n > 0 && n % 2 ** 20 === 0) return `${n / 2 ** 20}Mi`;
   return String(n);
 }
 
-function resourcesSchema(d: StageTypeDefaults['resources']) {
+export function resourcesSchema(d: StageTypeDefaults['resources']) {
   return z
     .strictObject({
       cpu: cpu.optional().meta({ default: d.cpu, description: `CPU cores per replica: ${CPU_HINT}.` }),
@@ -84,6 +84,13 @@ const retrySchema = z
   })
   .meta({ description: 'Retries of a failed chunk.' });
 
+/** Model names appear in URLs (/v2/models/<name>) and metrics labels. */
+export const modelNameSchema = z.string().regex(/^[A-Za-z0-9][\w.-]{0,127}$/, { error: (iss) => `invalid model name ${describeValue(iss.input)}: letters, digits, _ . - (up to 128)` });
+
+export const runtimeSchema = z.enum(SUPPORTED_RUNTIMES, {
+  error: (iss) => (iss.input === undefined ? undefined : `unknown runtime ${describeValue(iss.input)}: supported runtimes are ${SUPPORTED_RUNTIMES.join(', ')}`),
+});
+
 function stageFields(d: StageTypeDefaults) {
   return {
     name: z.string().meta({ pattern: DNS_LABEL.source, description: `Unique stage name: ${DNS_LABEL_HINT}; not ${RESERVED_STAGE_NAMES.join(' or ')}.` }),
@@ -111,10 +118,8 @@ function stageSchema<Op extends z.ZodType>(opEntry: Op) {
       ...stageFields(PIPELINE_DEFAULTS['model-serving']),
       type: z.literal('model-serving'),
       model: z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9][\w.-]{0,127}$/, { error: (iss) => `invalid model name ${describeValue(iss.input)}: letters, digits, _ . - (up to 128)` }),
-        runtime: z.enum(SUPPORTED_RUNTIMES, {
-          error: (iss) => (iss.input === undefined ? undefined : `unknown runtime ${describeValue(iss.input)}: supported runtimes are ${SUPPORTED_RUNTIMES.join(', ')}`),
-        }),
+        name: modelNameSchema,
+        runtime: runtimeSchema,
         uri: z.string().min(1).meta({ description: '`npm:<package>/<path>`, `file:<path>` or a plain path.' }),
         inputs: modelIo.meta({ default: null, description: 'Model input name -> item field it reads (null: field `x`).' }),
         outputs: modelIo.meta({ default: null, description: 'Model output name -> item field it writes (null: field `y`).' }),

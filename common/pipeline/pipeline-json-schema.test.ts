@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { opNames } from '../ops/declarations.js';
-import { PIPELINE_JSON_SCHEMA_PATH, pipelineJsonSchema, pipelineJsonSchemaText } from './pipeline-json-schema.js';
+import { DEPLOYMENT_JSON_SCHEMA_PATH, PIPELINE_JSON_SCHEMA_PATH, deploymentJsonSchemaText, pipelineJsonSchema, pipelineJsonSchemaText } from './pipeline-json-schema.js';
 
 describe('pipelines/pipeline.schema.json', () => {
   it('matches the zod schema (regenerate: node --import tsx scripts/gen-pipeline-schema.ts)', () => {
@@ -9,6 +9,13 @@ describe('pipelines/pipeline.schema.json', () => {
     const fresh = pipelineJsonSchemaText();
     if (committed !== fresh) {
       expect.fail(`${PIPELINE_JSON_SCHEMA_PATH} is stale: run \`node --import tsx scripts/gen-pipeline-schema.ts\` and commit the result`);
+    }
+  });
+
+  it('the model deployment schema is fresh too', () => {
+    const committed = readFileSync(new URL(`../../${DEPLOYMENT_JSON_SCHEMA_PATH}`, import.meta.url), 'utf8');
+    if (committed !== deploymentJsonSchemaText()) {
+      expect.fail(`${DEPLOYMENT_JSON_SCHEMA_PATH} is stale: run \`node --import tsx scripts/gen-pipeline-schema.ts\` and commit the result`);
     }
   });
 

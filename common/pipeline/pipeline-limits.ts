@@ -18,8 +18,8 @@ export const RESERVED_STAGE_NAMES: readonly string[] = ['source', 'sink'];
 /** Item field names, as the op declarations accept them. */
 export const FIELD_NAME = /^[A-Za-z_][\w.-]*$/;
 
-/** Model runtimes a worker can load today (tfjs is planned). */
-export const SUPPORTED_RUNTIMES = ['onnx'] as const;
+/** Model runtimes a worker can load: onnxruntime-node (`.onnx`) and TensorFlow.js graph models (`model.json`). */
+export const SUPPORTED_RUNTIMES = ['onnx', 'tfjs'] as const;
 
 /** Fields every item has when it leaves the source: the file's bytes. */
 export const SOURCE_FIELDS: readonly string[] = ['file'];

@@ -53,7 +53,7 @@ export interface PreprocessingStage extends StageBase {
 
 export interface ModelSpec {
   readonly name: string;
-  readonly runtime: 'onnx';
+  readonly runtime: 'onnx' | 'tfjs';
   /** `npm:<package>/<path>`, `file:<path>` or a plain path; resolved by the worker. */
   readonly uri: string;
   /** model input name -> item field holding it. Null: each input reads the field of its own name, or `x` for a single-input model. */

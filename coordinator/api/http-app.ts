@@ -2,10 +2,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { GridlineError, toGridlineError } from '../../common/errors.js';
 import { httpStatusOf } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
-import { parsePipeline } from '../../common/pipeline/parse-pipeline.js';
+import { parseWorkload } from '../../common/pipeline/parse-pipeline.js';
 import type { RoutesSnapshot } from '../../common/model-routes.js';
 import type { NodeRegistry } from '../registry/node-registry.js';
-import { modelRoutes } from '../routes/model-routes.js';
+import type { RoutePublisher } from '../routes/route-publisher.js';
 import type { RunManager } from '../runs/run-manager.js';
 
 export interface HttpAppDeps {
@@ -15,6 +15,9 @@ export interface HttpAppDeps {
   /** Largest pipeline document accepted, in bytes. */
   readonly bodyLimit: number;
   readonly health: () => Promise<Record<string, string>>;
+  readonly routes: RoutePublisher;
+  /** How often a quiet routes watch sends a keep-alive line (default 5 s). */
+  readonly watchKeepAliveMs?: number;
 }
 
 /**
@@ -34,21 +37,21 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   app.post('/v1/pipelines', text, async (req: Request, res: Response) => {
     const body = typeof req.body === 'string' ? req.body : '';
-    if (body.trim() === '') throw new GridlineError('INVALID_PIPELINE', 'the request body is empty: send the pipeline YAML or JSON');
+    if (body.trim() === '') throw new GridlineError('INVALID_PIPELINE', 'the request body is empty: send the pipeline or model deployment YAML or JSON');
     const contentType = req.headers['content-type'] ?? '';
     const format = contentType.includes('json') ? 'json' : contentType.includes('yaml') ? 'yaml' : 'auto';
-    const spec = parsePipeline(body, { format, sourceName: String(req.query.source ?? 'request body') });
+    const spec = parseWorkload(body, { format, sourceName: String(req.query.source ?? 'request body') });
     if (req.query.dryRun === 'true' || req.query.dryRun === '1') {
       const preview = deps.runs.preview(spec);
-      res.status(200).json({ dryRun: true, pipeline: spec.metadata.name, ...preview });
+      res.status(200).json({ dryRun: true, kind: spec.kind, pipeline: spec.metadata.name, ...preview });
       return;
     }
     const run = await deps.runs.submit(spec);
-    res.status(201).location(`/v1/runs/${run.id}`).json({ runId: run.id, status: run.status });
+    res.status(201).location(`/v1/runs/${run.id}`).json({ runId: run.id, kind: spec.kind, status: run.status });
   });
 
   app.get('/v1/runs', (_req, res) => {
-    res.json({ runs: deps.runs.listRuns().map(({ spec: _spec, ...r }) => r) });
+    res.json({ runs: deps.runs.listRuns().map(({ spec, ...r }) => ({ ...r, kind: spec.kind })) });
   });
 
   app.get('/v1/runs/:id', async (req, res) => {
@@ -66,8 +69,28 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   // Service discovery for gateways: model version -> replicas (node inference addresses).
   app.get('/v1/routes', (_req, res) => {
-    const snapshot: RoutesSnapshot = { revision: deps.registry.revision, models: modelRoutes(deps.registry.list()) };
+    const snapshot: RoutesSnapshot = deps.routes.current();
     res.json(snapshot);
+  });
+
+  // The same as a watch: one JSON line per table (the current one at once, then each change),
+  // and a keep-alive line when quiet, so a gateway started or restarted later catches up at once
+  // and notices a dead coordinator within a few keep-alives.
+  app.get('/v1/routes/watch', (req, res) => {
+    res.status(200).set({ 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    const send = (snapshot: RoutesSnapshot): void => {
+      res.write(`${JSON.stringify({ type: 'snapshot', ...snapshot })}\n`);
+    };
+    send(deps.routes.current());
+    const unsubscribe = deps.routes.subscribe(send);
+    const keepAlive = setInterval(() => res.write('{"type":"keepalive"}\n'), deps.watchKeepAliveMs ?? 5_000);
+    keepAlive.unref();
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
   });
 
   app.use((req, _res, next) => next(new GridlineError('NOT_FOUND', `no route ${req.method} ${req.path}`)));

@@ -20,4 +20,27 @@ describe('modelRoutes', () => {
       { model: 'vad', version: '3', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: false }] },
     ]);
   });
+
+  it('adds placed serving replicas: ready only once running on a ready node, one entry per node', () => {
+    const routes = modelRoutes([
+      node('a', 'ready', '127.0.0.1:1', []),
+      node('b', 'ready', '127.0.0.1:2', []),
+      node('c', 'draining', '127.0.0.1:3', []),
+      node('d', 'ready', null, []),
+    ], [
+      { nodeId: 'a', model: 'cls', version: '1', running: true },
+      { nodeId: 'a', model: 'cls', version: '1', running: false },
+      { nodeId: 'b', model: 'cls', version: '1', running: false },
+      { nodeId: 'c', model: 'cls', version: '1', running: true },
+      { nodeId: 'd', model: 'cls', version: '1', running: true },
+      { nodeId: 'gone', model: 'cls', version: '1', running: true },
+    ]);
+    expect(routes).toEqual([{
+      model: 'cls', version: '1', replicas: [
+        { id: 'a', address: '127.0.0.1:1', ready: true },
+        { id: 'b', address: '127.0.0.1:2', ready: false },
+        { id: 'c', address: '127.0.0.1:3', ready: false },
+      ],
+    }]);
+  });
 });

@@ -1,26 +1,46 @@
-import type { ModelRouteView } from '../../common/model-routes.js';
+import type { ModelRouteView, ReplicaRouteView } from '../../common/model-routes.js';
 import type { NodeRecord } from '../../common/run-types.js';
 
+/** A placed replica serving a model online (a ModelDeployment replica or an exposed stage). */
+export interface ServingRoute {
+  readonly nodeId: string;
+  readonly model: string;
+  readonly version: string;
+  /** The replica reported running: its model loaded and answered a warm-up inference. */
+  readonly running: boolean;
+}
+
 /**
- * The routing table as nodes announce it: every model version a node serves, with the node's
- * inference address. Only `ready` nodes take requests; others stay listed (not ready) so a gateway
- * keeps its connection warm through a short blip. Pure, sorted, deterministic.
+ * The routing table: every model version a node serves — from its own model repository, or
+ * through replicas the coordinator placed there — with the node's inference address. A node
+ * serves a model version once however many replicas run it there, so a route lists nodes. Only
+ * replicas that are running on `ready` nodes take requests; the others stay listed (not ready) so
+ * a gateway keeps its connection warm through a short blip. Pure, sorted, deterministic.
  */
-export function modelRoutes(nodes: readonly NodeRecord[]): ModelRouteView[] {
-  const byKey = new Map<string, { model: string; version: string; replicas: { id: string; address: string; ready: boolean }[] }>();
+export function modelRoutes(nodes: readonly NodeRecord[], serving: readonly ServingRoute[] = []): ModelRouteView[] {
+  const byKey = new Map<string, { model: string; version: string; replicas: Map<string, ReplicaRouteView> }>();
+  const add = (node: NodeRecord, model: string, version: string, running: boolean): void => {
+    const key = `${model}\u0000${version}`;
+    let route = byKey.get(key);
+    if (!route) {
+      route = { model, version, replicas: new Map() };
+      byKey.set(key, route);
+    }
+    const ready = running && node.state === 'ready';
+    const seen = route.replicas.get(node.id);
+    if (seen === undefined || (!seen.ready && ready)) route.replicas.set(node.id, { id: node.id, address: node.inferenceAddress!, ready });
+  };
+  const byId = new Map(nodes.map((n) => [n.id, n]));
   for (const node of nodes) {
     if (!node.inferenceAddress || node.state === 'lost') continue;
-    for (const m of node.servedModels ?? []) {
-      const key = `${m.name}\u0000${m.version}`;
-      let route = byKey.get(key);
-      if (!route) {
-        route = { model: m.name, version: m.version, replicas: [] };
-        byKey.set(key, route);
-      }
-      route.replicas.push({ id: node.id, address: node.inferenceAddress, ready: node.state === 'ready' });
-    }
+    for (const m of node.servedModels ?? []) add(node, m.name, m.version, true);
+  }
+  for (const s of serving) {
+    const node = byId.get(s.nodeId);
+    if (!node?.inferenceAddress || node.state === 'lost') continue;
+    add(node, s.model, s.version, s.running);
   }
   return [...byKey.values()]
-    .map((r) => ({ ...r, replicas: r.replicas.sort((a, b) => a.id.localeCompare(b.id)) }))
+    .map((r) => ({ model: r.model, version: r.version, replicas: [...r.replicas.values()].sort((a, b) => a.id.localeCompare(b.id)) }))
     .sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
 }

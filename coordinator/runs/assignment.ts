@@ -10,6 +10,8 @@ export interface Assignment extends AssignmentRecord {
   /** When the replica became unplaceable (ms since epoch), for the unschedulable timeout. */
   readonly unplacedSince: number | null;
   readonly unplacedReason: string | null;
+  /** Times a serving replica failed in a row and was placed again (deployments only). */
+  readonly restarts?: number;
 }
 
 export function publicAssignment(a: Assignment): AssignmentRecord {

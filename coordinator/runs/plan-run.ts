@@ -1,5 +1,6 @@
 import { stageQueueName } from '../../common/keys.js';
-import type { PipelineSpec, ResourceRequest, RetryPolicy } from '../../common/pipeline/types.js';
+import type { ModelServingStage, PipelineSpec, ResourceRequest, RetryPolicy } from '../../common/pipeline/types.js';
+import type { ServingSpec } from '../../common/replica-spec.js';
 import type { PlannedStage, StageKind } from '../../common/run-types.js';
 import type { Assignment } from './assignment.js';
 
@@ -50,6 +51,7 @@ export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): R
           source: d.kind === 'source' ? spec.source : null,
           sink: d.kind === 'sink' ? spec.sink : null,
           userStage,
+          serving: userStage?.type === 'model-serving' && userStage.expose ? exposedServing(userStage) : null,
           concurrency: d.concurrency,
           // Jobs added to the next queue carry that stage's retry policy.
           retry: nextDraft?.retry ?? d.retry,
@@ -60,4 +62,19 @@ export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): R
     }
   });
   return { stages, assignments };
+}
+
+/**
+ * An exposed model stage serves its model online under the model's name, version 1, with the
+ * stage's batching; pipeline items share the batcher at a lower priority than online requests.
+ */
+function exposedServing(stage: ModelServingStage): ServingSpec {
+  return {
+    model: { name: stage.model.name, version: '1', runtime: stage.model.runtime, uri: stage.model.uri },
+    batching: {
+      maxBatchSize: stage.batching.maxBatchSize, maxDelayMs: stage.batching.maxDelayMs, preferredBatchSizes: [],
+      maxQueueSize: 1024, timeoutMs: 30_000,
+    },
+    warmUpShapes: {},
+  };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GridlineError } from '../../common/errors.js';
 import { SOURCE_DONE_FIELD, SOURCE_TOTAL_FIELD } from '../../common/job-payload.js';
 import type { Logger } from '../../common/logger.js';
-import type { PipelineSpec } from '../../common/pipeline/types.js';
+import type { WorkloadSpec } from '../../common/pipeline/workload.js';
 import type { ReplicaSpec } from '../../common/replica-spec.js';
 import { FINAL_RUN_STATUSES, type NodeRecord, type ReplicaPhase, type RunRecord, type RunStatus, type RunView, type StageCounters } from '../../common/run-types.js';
 import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
@@ -12,10 +12,26 @@ import { place } from '../scheduler/place.js';
 import type { Placement, PlacementResult } from '../scheduler/types.js';
 import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { publicAssignment, type Assignment } from './assignment.js';
-import { planRun } from './plan-run.js';
+import { planDeployment } from './plan-deployment.js';
+import { planRun, type RunPlan } from './plan-run.js';
 
 const LATE_CLEANUP_MS = 60_000;
 const STOP_WAIT_MS = 3_000;
+/** A deployment replica that fails this many times in a row, never reaching running, fails its deployment. */
+const MAX_SERVING_RESTARTS = 3;
+
+function planWorkload(runId: string, spec: WorkloadSpec, keyPrefix: string): RunPlan {
+  return spec.kind === 'ModelDeployment' ? planDeployment(runId, spec, keyPrefix) : planRun(runId, spec, keyPrefix);
+}
+
+/** A replica serving a model online, as routes see it. */
+export interface ServingReplica {
+  readonly replicaId: string;
+  readonly nodeId: string;
+  readonly model: string;
+  readonly version: string;
+  readonly running: boolean;
+}
 
 function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -86,7 +102,7 @@ export class RunManager {
     await this.store.deleteAssignments(orphans);
     // The source job has a fixed id: re-adding it is a no-op unless a crash lost it.
     for (const run of this.runs.values()) {
-      if (!FINAL_RUN_STATUSES.includes(run.status)) await this.queues.startSource(run.id, run.stages[0]!.queue);
+      if (!FINAL_RUN_STATUSES.includes(run.status) && run.spec.kind !== 'ModelDeployment') await this.queues.startSource(run.id, run.stages[0]!.queue);
     }
     this.logger.info({ runs: this.runs.size, assignments: this.assignments.size, orphans: orphans.length }, 'coordinator state loaded from Redis');
   }
@@ -111,9 +127,10 @@ export class RunManager {
     })), STOP_WAIT_MS);
   }
 
-  async submit(spec: PipelineSpec): Promise<RunRecord> {
+  async submit(spec: WorkloadSpec): Promise<RunRecord> {
+    this.checkServedNames(spec);
     const id = `${spec.metadata.name}-${new Date(this.now()).toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
-    const plan = planRun(id, spec, this.settings.keyPrefix);
+    const plan = planWorkload(id, spec, this.settings.keyPrefix);
     const run: RunRecord = {
       id, pipeline: spec.metadata.name, status: 'pending', reason: 'waiting for placement',
       createdAt: new Date(this.now()).toISOString(), startedAt: null, finishedAt: null,
@@ -124,15 +141,15 @@ export class RunManager {
     this.runs.set(id, run);
     for (const a of plan.assignments) this.assignments.set(a.replicaId, a);
     // Queued now, processed once the source replica is up: the queue is the hand-off.
-    await this.queues.startSource(id, plan.stages[0]!.queue);
-    this.logger.info({ run: id, stages: plan.stages.length, replicas: plan.assignments.length }, 'run submitted');
+    if (spec.kind === 'Pipeline') await this.queues.startSource(id, plan.stages[0]!.queue);
+    this.logger.info({ run: id, kind: spec.kind, stages: plan.stages.length, replicas: plan.assignments.length }, `${spec.kind === 'Pipeline' ? 'run' : 'model deployment'} submitted`);
     void this.reconcileNow();
     return run;
   }
 
   /** What placement would do for a pipeline right now, without changing anything. */
-  preview(spec: PipelineSpec): { stages: RunRecord['stages']; placement: PlacementResult } {
-    const plan = planRun('preview', spec, this.settings.keyPrefix);
+  preview(spec: WorkloadSpec): { stages: RunRecord['stages']; placement: PlacementResult } {
+    const plan = planWorkload('preview', spec, this.settings.keyPrefix);
     const placement = place(this.registry.views(), this.boundPlacements(), plan.assignments.map((a) => a.request));
     return { stages: plan.stages, placement };
   }
@@ -168,14 +185,50 @@ export class RunManager {
     const failed = run.stages.reduce((sum, s) => sum + (counters[s.name]?.failed ?? 0), 0);
     const errors = (await this.store.runErrors(runId, 20)).map((e) => JSON.parse(e) as RunView['errors'][number]);
     const { spec, ...rest } = run;
+    const replicas = [...this.assignments.values()].filter((a) => a.runId === runId);
     return {
       ...rest,
+      kind: spec.kind,
       items: { total: raw[SOURCE_TOTAL_FIELD] === undefined ? null : num(SOURCE_TOTAL_FIELD), completed: counters.sink?.completed ?? 0, failed },
       counters,
-      replicas: [...this.assignments.values()].filter((a) => a.runId === runId).map(publicAssignment),
+      replicas: replicas.map(publicAssignment),
       errors,
-      sinkPath: spec.sink.path,
+      sinkPath: spec.kind === 'Pipeline' ? spec.sink.path : null,
+      serving: spec.kind === 'ModelDeployment'
+        ? { model: spec.model.name, version: spec.model.version, ready: replicas.filter((a) => a.phase === 'running').length, replicas: spec.replicas }
+        : null,
     };
+  }
+
+  /** Every placed replica that serves a model online (deployments and exposed stages). */
+  servingReplicas(): ServingReplica[] {
+    const out: ServingReplica[] = [];
+    for (const a of this.assignments.values()) {
+      const serving = a.spec.serving;
+      if (serving === null || serving === undefined || a.nodeId === null) continue;
+      out.push({ replicaId: a.replicaId, nodeId: a.nodeId, model: serving.model.name, version: serving.model.version, running: a.phase === 'running' });
+    }
+    return out;
+  }
+
+  /** One model version is served by one workload at a time: a second would fight over its name on every node. */
+  private checkServedNames(spec: WorkloadSpec): void {
+    const wanted = spec.kind === 'ModelDeployment'
+      ? [spec.model.name]
+      : spec.stages.flatMap((s) => (s.type === 'model-serving' && s.expose ? [s.model.name] : []));
+    const version = spec.kind === 'ModelDeployment' ? spec.model.version : '1';
+    for (const run of this.runs.values()) {
+      if (FINAL_RUN_STATUSES.includes(run.status)) continue;
+      const served = run.spec.kind === 'ModelDeployment'
+        ? [{ name: run.spec.model.name, version: run.spec.model.version }]
+        : run.spec.stages.flatMap((s) => (s.type === 'model-serving' && s.expose ? [{ name: s.model.name, version: '1' }] : []));
+      const clash = served.find((m) => wanted.includes(m.name) && m.version === version);
+      if (clash) {
+        throw new GridlineError('CONFLICT', `model ${clash.name} version ${clash.version} is already served by ${run.id}: delete it first (gridline cancel ${run.id}) or use another model name or version`, {
+          details: { model: clash.name, version: clash.version, servedBy: run.id },
+        });
+      }
+    }
   }
 
   /** Everything a node should be running (sent again when its stream reconnects). */
@@ -189,7 +242,7 @@ export class RunManager {
     const a = this.assignments.get(report.replicaId);
     if (!a || a.nodeId !== nodeId) return;
     if (a.phase === report.phase && a.message === report.message) return;
-    this.update({ ...a, phase: report.phase, message: report.message });
+    this.update({ ...a, phase: report.phase, message: report.message, ...(report.phase === 'running' ? { restarts: 0 } : {}) });
     if (report.phase === 'failed') void this.reconcileNow();
   }
 
@@ -286,6 +339,10 @@ export class RunManager {
 
   private async reconcileRun(run: RunRecord): Promise<void> {
     const mine = [...this.assignments.values()].filter((a) => a.runId === run.id);
+    if (run.spec.kind === 'ModelDeployment') {
+      await this.reconcileDeployment(run, mine);
+      return;
+    }
     const failedReplica = mine.find((a) => a.phase === 'failed');
     if (failedReplica) {
       await this.finish(run, 'failed', `replica ${failedReplica.replicaId} failed on node ${failedReplica.nodeId}: ${failedReplica.message}`);
@@ -325,6 +382,42 @@ export class RunManager {
     }
   }
 
+  /**
+   * A deployment serves until deleted. A replica that fails (a load error, its node's model
+   * server refusing it) is placed again; one that fails MAX_SERVING_RESTARTS times without ever
+   * running fails the deployment with its message (a wrong uri never loads anywhere).
+   */
+  private async reconcileDeployment(run: RunRecord, mine: readonly Assignment[]): Promise<void> {
+    for (const a of mine) {
+      if (a.phase !== 'failed' || a.nodeId === null) continue;
+      const restarts = (a.restarts ?? 0) + 1;
+      if (restarts > MAX_SERVING_RESTARTS) {
+        await this.finish(run, 'failed', `replica ${a.replicaId} failed ${restarts} times; last on node ${a.nodeId}: ${a.message}`);
+        return;
+      }
+      this.logger.warn({ replica: a.replicaId, node: a.nodeId, restarts, reason: a.message }, 'serving replica failed: placing it again');
+      this.channel.send(a.nodeId, { stop: { replicaId: a.replicaId, drain: false } });
+      this.sentAt.delete(a.replicaId);
+      this.update({ ...a, nodeId: null, phase: 'pending', message: `failed: ${a.message}`, cpu: 0, memory: 0, gpus: [], restarts });
+    }
+    const current = [...this.assignments.values()].filter((a) => a.runId === run.id);
+    const unplaced = current.filter((a) => a.nodeId === null);
+    const ready = current.filter((a) => a.phase === 'running').length;
+    let reason: string | null = null;
+    if (unplaced.length > 0) {
+      const first = unplaced[0]!;
+      reason = `${ready} of ${current.length} replicas ready; ${unplaced.length} cannot be placed yet: ${first.unplacedReason ?? first.message ?? 'no nodes yet'}`;
+    } else if (ready < current.length) {
+      reason = `${ready} of ${current.length} replicas ready`;
+    }
+    // A deployment is running once one replica serves; it never fails for being short of nodes.
+    const status: RunStatus = ready > 0 || run.status === 'running' ? 'running' : 'pending';
+    if (status !== run.status || reason !== run.reason) {
+      await this.save({ ...run, status, reason, startedAt: run.startedAt ?? (status === 'running' ? new Date(this.now()).toISOString() : null) });
+      if (status === 'running' && run.status === 'pending') this.logger.info({ run: run.id }, 'model deployment serving');
+    }
+  }
+
   private async finish(run: RunRecord, status: RunStatus, reason: string | null): Promise<RunRecord> {
     const current = this.runs.get(run.id) ?? run;
     if (FINAL_RUN_STATUSES.includes(current.status)) return current; // ended meanwhile (cancel vs completion)
@@ -338,6 +431,7 @@ export class RunManager {
     }
     await this.store.deleteAssignments(mine.map((a) => a.replicaId));
     this.logger.info({ run: run.id, status, reason }, 'run finished');
+    if (run.spec.kind === 'ModelDeployment') return done;
     // Queues and blobs go once replicas had a moment to stop; counters and errors stay for the view.
     const queues = run.stages.map((s) => s.queue);
     const cleanup = (): Promise<void> =>

@@ -1,17 +1,48 @@
 import type { ModelServingStage } from '../../common/pipeline/types.js';
+import type { ServingSpec } from '../../common/replica-spec.js';
 import type { OpContext } from '../preprocessing/op.js';
 import { createModelExecutor, type ModelExecutor } from '../model-serving/model-executor.js';
 import { resolveModelUri } from '../model-serving/resolve-uri.js';
-import type { RuntimeCache, RuntimeLease } from '../model-serving/runtime-cache.js';
+import type { RuntimeCache } from '../model-serving/runtime-cache.js';
+import type { ServingHost } from '../model-serving/serving-host.js';
 import type { ChunkHandler } from './chunk-handler.js';
 
-/** Runs each chunk through the stage's model as batches; the session comes from the node's cache. */
-export async function createModelHandler(stage: ModelServingStage, ctx: OpContext, useGpu: boolean, runtimes: RuntimeCache): Promise<ChunkHandler> {
-  const path = resolveModelUri(stage.model.uri);
-  const open = async (): Promise<{ lease: RuntimeLease; executor: ModelExecutor }> => {
-    const lease = await runtimes.acquire(path, useGpu, ctx.logger);
+interface Opened {
+  readonly executor: ModelExecutor;
+  release(): Promise<void> | void;
+  /** False once the session died (its thread crashed). */
+  healthy(): boolean;
+}
+
+export interface ModelHandlerDeps {
+  readonly useGpu: boolean;
+  readonly runtimes: RuntimeCache;
+  /** The node's model server; with `serving`, the stage's model is also served online there. */
+  readonly serving?: ServingHost;
+}
+
+/**
+ * Runs each chunk through the stage's model as batches. The session comes from the node's cache;
+ * an exposed stage (`serving` set) runs its items through the node's served model instead, at a
+ * lower priority than online requests, so both share one session and one batcher.
+ */
+export async function createModelHandler(stage: ModelServingStage, ctx: OpContext, deps: ModelHandlerDeps, serving: ServingSpec | null = null): Promise<ChunkHandler> {
+  const open = async (): Promise<Opened> => {
+    if (serving !== null && deps.serving !== undefined) {
+      const lease = deps.serving.acquire(serving, { useGpu: deps.useGpu });
+      try {
+        await lease.ready;
+        const runtime = lease.runtime();
+        return { executor: await createModelExecutor(stage, runtime, ctx), release: () => lease.release(), healthy: () => runtime.healthy?.() !== false };
+      } catch (err) {
+        await lease.release();
+        throw err;
+      }
+    }
+    const lease = await deps.runtimes.acquire(resolveModelUri(stage.model.uri), deps.useGpu, ctx.logger);
     try {
-      return { lease, executor: await createModelExecutor(stage, lease.runtime, ctx) };
+      const { runtime } = lease;
+      return { executor: await createModelExecutor(stage, runtime, ctx), release: () => lease.release(), healthy: () => runtime.healthy?.() !== false };
     } catch (err) {
       lease.release();
       throw err;
@@ -20,12 +51,12 @@ export async function createModelHandler(stage: ModelServingStage, ctx: OpContex
   let current = await open();
   return {
     async process(items) {
-      if (current.lease.runtime.healthy?.() === false) {
+      if (!current.healthy()) {
         // The session died (its thread crashed): take a fresh one rather than failing every item.
         ctx.logger.warn({ model: stage.model.name }, 'model session died: loading it again');
         const dead = current;
         current = await open();
-        await dead.executor.close().finally(() => dead.lease.release());
+        await dead.executor.close().finally(() => dead.release());
       }
       return current.executor.process(items);
     },
@@ -33,7 +64,7 @@ export async function createModelHandler(stage: ModelServingStage, ctx: OpContex
       try {
         await current.executor.close();
       } finally {
-        current.lease.release();
+        await current.release();
       }
     },
   };

@@ -10,6 +10,7 @@ import { ItemCodec } from '../items/item-codec.js';
 import type { WorkItem } from '../items/work-item.js';
 import { resolveModelUri } from '../model-serving/resolve-uri.js';
 import type { RuntimeCache } from '../model-serving/runtime-cache.js';
+import type { ServingHost } from '../model-serving/serving-host.js';
 import type { OpContext } from '../preprocessing/op.js';
 import { createConsumer, createProducer, type StageConsumer, type StageProducer } from '../queue/stage-queues.js';
 import { redisBlobStore } from '../store/blob-store.js';
@@ -41,6 +42,8 @@ export interface ReplicaDeps {
   readonly useGpu: boolean;
   /** The node's loaded model sessions, shared between its replicas. */
   readonly runtimes: RuntimeCache;
+  /** The node's online model server: exposed model stages serve their model there. */
+  readonly serving?: ServingHost;
   readonly onPhase?: (replica: StageReplica) => void;
 }
 
@@ -191,7 +194,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
         break;
       case 'model-serving':
         if (spec.userStage?.type !== 'model-serving') throw new GridlineError('INTERNAL', 'model replica without a model');
-        handler = await createModelHandler(spec.userStage, ctx, deps.useGpu, deps.runtimes);
+        handler = await createModelHandler(spec.userStage, ctx, { useGpu: deps.useGpu, runtimes: deps.runtimes, ...(deps.serving ? { serving: deps.serving } : {}) }, spec.serving ?? null);
         break;
       case 'sink':
         if (spec.sink === null) throw new GridlineError('INTERNAL', 'sink replica without a sink spec');
@@ -199,6 +202,8 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
         break;
       case 'source':
         break;
+      case 'model-server':
+        throw new GridlineError('INTERNAL', 'a model-server replica has no queue: the node serves it directly');
     }
   } catch (err) {
     const error = toGridlineError(err);

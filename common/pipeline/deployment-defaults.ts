@@ -1,0 +1,13 @@
+import type { ServingBatching } from './deployment-types.js';
+import type { ResourceRequest } from './types.js';
+
+const MiB = 2 ** 20;
+
+/** Every default `normalizeDeployment` fills in; the JSON Schema shows the same values. */
+export const DEPLOYMENT_DEFAULTS = {
+  version: '1',
+  replicas: 1,
+  resources: { cpu: 1, memory: 512 * MiB, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'required' } satisfies ResourceRequest,
+  // Triton-like: a short wait to fill a batch, a bounded queue so overload is refused, not queued.
+  batching: { maxBatchSize: 8, maxDelayMs: 2, preferredBatchSizes: [], maxQueueSize: 256, timeoutMs: 30_000 } satisfies ServingBatching,
+} as const;

@@ -1,0 +1,111 @@
+import type { Logger } from '../common/logger.js';
+import type { RoutesSnapshot } from '../common/model-routes.js';
+import type { RoutingTableSink } from './routing-table.js';
+
+export interface RouteWatchOptions {
+  readonly logger: Logger;
+  /** First reconnect delay; doubles up to maxBackoffMs (defaults 250 ms and 5 s). */
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /**
+   * A stream silent this long is taken for dead and reopened (default 15 s: the coordinator sends
+   * a keep-alive every 5 s), so a coordinator that vanished without closing is noticed.
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface RouteWatch {
+  /** Settles once the first table has been applied. */
+  readonly ready: Promise<void>;
+  stop(): void;
+}
+
+type WatchLine = ({ type: 'snapshot' } & RoutesSnapshot) | { type: 'keepalive' };
+
+/**
+ * Follows the coordinator's routing table over its watch stream (`GET /v1/routes/watch`, one JSON
+ * line per table). The first line is the whole table, so a gateway started or restarted later
+ * routes at once; each change follows as it happens. When the stream breaks, the last table stays
+ * in force (a coordinator restart must not take inference down) and the watch reopens with
+ * capped exponential backoff.
+ */
+export function watchRoutes(coordinatorUrl: string, table: RoutingTableSink, options: RouteWatchOptions): RouteWatch {
+  const { logger } = options;
+  const minBackoff = options.minBackoffMs ?? 250;
+  const maxBackoff = options.maxBackoffMs ?? 5_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 15_000;
+  const url = new URL('/v1/routes/watch', coordinatorUrl).toString();
+  let stopped = false;
+  let failing = false;
+  let controller: AbortController | null = null;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  const follow = async (): Promise<void> => {
+    controller = new AbortController();
+    const { signal } = controller;
+    let idle: NodeJS.Timeout | undefined;
+    const touch = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => controller?.abort(new Error(`no word from the coordinator for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+      idle.unref();
+    };
+    touch();
+    try {
+      const res = await fetch(url, { signal, headers: { accept: 'application/x-ndjson' } });
+      if (!res.ok || res.body === null) throw new Error(`GET ${url} answered ${res.status}`);
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for await (const chunk of res.body) {
+        touch();
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line !== '') apply(JSON.parse(line) as WatchLine);
+        }
+      }
+      throw new Error('the coordinator closed the routes watch');
+    } finally {
+      clearTimeout(idle);
+    }
+  };
+
+  const apply = (line: WatchLine): void => {
+    if (line.type !== 'snapshot') return;
+    table.apply({ kind: 'snapshot', models: line.models });
+    if (failing) logger.info({ coordinator: coordinatorUrl }, 'routes watch restored');
+    failing = false;
+    logger.debug({ revision: line.revision, models: line.models.length }, 'routing table updated');
+    markReady();
+  };
+
+  void (async () => {
+    let backoff = minBackoff;
+    while (!stopped) {
+      const started = Date.now();
+      try {
+        await follow();
+      } catch (err) {
+        if (stopped) return;
+        if (!failing) logger.warn({ err: (err as Error).message, coordinator: coordinatorUrl }, 'routes watch broken: keeping the last table and reconnecting');
+        failing = true;
+      }
+      // A stream that lived a while was healthy: start the backoff over.
+      if (Date.now() - started > maxBackoff) backoff = minBackoff;
+      await new Promise((r) => setTimeout(r, backoff * (0.8 + 0.4 * Math.random())).unref());
+      backoff = Math.min(maxBackoff, backoff * 2);
+    }
+  })();
+
+  return {
+    ready,
+    stop() {
+      stopped = true;
+      controller?.abort(new Error('stopped'));
+    },
+  };
+}

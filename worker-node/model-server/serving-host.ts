@@ -1,0 +1,68 @@
+import { GridlineError } from '../../common/errors.js';
+import type { ServingSpec } from '../../common/replica-spec.js';
+import type { Tensor } from '../../common/tensor.js';
+import type { ModelRuntime } from '../../services/model-serving/model-runtime.js';
+import { PIPELINE_PRIORITY, type ServingHost, type ServingLease } from '../../services/model-serving/serving-host.js';
+import type { ModelServer } from './model-server.js';
+import type { ServedModel } from './served-model.js';
+import type { ServedModelSpec } from './served-model-spec.js';
+
+/** The model server's spec of a replica's ServingSpec. */
+export function servedModelSpec(spec: ServingSpec, useGpu: boolean): ServedModelSpec {
+  const b = spec.batching;
+  return {
+    name: spec.model.name,
+    version: spec.model.version,
+    uri: spec.model.uri,
+    useGpu,
+    warmUpShapes: spec.warmUpShapes,
+    batching: {
+      maxBatchSize: b.maxBatchSize,
+      maxQueueDelayMs: b.maxDelayMs,
+      ...(b.preferredBatchSizes.length > 0 ? { preferredBatchSizes: b.preferredBatchSizes } : {}),
+      maxQueueSize: b.maxQueueSize,
+      defaultTimeoutMs: b.timeoutMs,
+    },
+  };
+}
+
+/** A served model as a runtime for pipeline items: batched at low priority, oversized batches direct. */
+function pipelineRuntime(model: ServedModel): ModelRuntime {
+  const signature = model.signature;
+  if (signature === null) throw model.notReadyError();
+  return {
+    inputs: signature.inputs,
+    outputs: signature.outputs,
+    run: (feeds: Record<string, Tensor>) => {
+      const rows = Object.values(feeds)[0]?.shape[0] ?? 1;
+      return rows > model.maxBatchSize ? model.runUnbatched(feeds) : model.infer(feeds, { priority: PIPELINE_PRIORITY });
+    },
+    // The session belongs to the model server; releasing the lease is what lets it go.
+    close: () => Promise.resolve(),
+    healthy: () => model.healthy(),
+  };
+}
+
+/** The node's model server as services/ sees it. */
+export function modelServerHost(server: ModelServer): ServingHost {
+  return {
+    acquire(spec, { useGpu }): ServingLease {
+      let hold: ReturnType<ModelServer['acquire']>;
+      try {
+        hold = server.acquire(servedModelSpec(spec, useGpu));
+      } catch (err) {
+        return { ready: Promise.reject(err as Error), runtime: () => { throw err; }, release: () => Promise.resolve() };
+      }
+      const { model } = hold;
+      const ready = model.loaded.then((ok) => {
+        if (!ok) {
+          const { state, reason } = model.status();
+          throw new GridlineError('MODEL_LOAD_FAILED', `model ${model.name} version ${model.version} is not ready (${state}): ${reason}`);
+        }
+      });
+      // Callers may never await `ready` (a replica stopped while loading): no unhandled rejection.
+      ready.catch(() => undefined);
+      return { ready, runtime: () => pipelineRuntime(model), release: () => hold.release() };
+    },
+  };
+}
