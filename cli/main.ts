@@ -5,6 +5,8 @@ import { CoordinatorClient, defaultCoordinatorUrl } from './coordinator-client.j
 import { coordinatorCommand } from './commands/coordinator.js';
 import { demoCommand } from './commands/demo.js';
 import { gatewayCommand } from './commands/gateway.js';
+import { inferCommand, type InferCommandOptions } from './commands/infer.js';
+import { defaultGatewayUrl, GatewayClient } from './infer/gateway-client.js';
 import { nodesCommand } from './commands/nodes.js';
 import { cancelCommand, runsCommand } from './commands/runs.js';
 import { submitCommand } from './commands/submit.js';
@@ -89,6 +91,21 @@ program.command('worker')
   .option('--metrics-host <host>', 'address /metrics and /healthz listen on', '127.0.0.1')
   .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number; advertiseInferenceHost?: string; metricsPort?: number; metricsHost: string }) => {
     process.exitCode = await workerCommand({ ...o, joinToken: o.joinToken }, createLogger({ name: 'worker' }));
+  });
+
+program.command('infer')
+  .argument('<model>', 'model name')
+  .description('call a served model through the gateway and print its outputs')
+  .option('--version <v>', 'model version (default: the newest ready one)')
+  .option('--input <file.json>', 'an Open Inference Protocol request body (JSON) to send as written')
+  .option('--image <file>', 'an image, resized to the model\'s 4-D input and sent as raw FP32 bytes')
+  .option('--scale <how>', 'pixel scaling for --image: unit, symmetric (-1..1), imagenet or raw', 'symmetric')
+  .option('--wav <file>', 'audio streamed frame by frame through a Silero VAD model; prints the speech segments')
+  .option('--output <name>', 'output to return, repeatable (default: all)', collect, [])
+  .option('--json', 'print the outputs as JSON')
+  .option('--gateway <url>', 'gateway REST address (GRIDLINE_GATEWAY)', defaultGatewayUrl())
+  .action(async (model: string, o: InferCommandOptions & { gateway: string }) => {
+    process.exitCode = await inferCommand(model, o, new GatewayClient(o.gateway));
   });
 
 program.command('nodes')

@@ -9,6 +9,7 @@ export class GatewayMetrics {
   readonly duration: Histogram<'model' | 'protocol'>;
   readonly inflight: Gauge<'protocol'>;
   readonly ejections: Counter<'model' | 'replica'>;
+  readonly replicaAttempts: Counter<'model' | 'replica' | 'outcome'>;
 
   constructor() {
     const registers = [this.registry];
@@ -35,6 +36,13 @@ export class GatewayMetrics {
       name: 'gridline_gateway_replica_ejections_total',
       help: 'Replicas ejected by outlier detection (consecutive failures).',
       labelNames: ['model', 'replica'],
+      registers,
+    });
+    // Per replica, so an operator sees how the balancer spreads load and which replica fails.
+    this.replicaAttempts = new Counter({
+      name: 'gridline_gateway_replica_attempts_total',
+      help: 'Inference attempts sent to each replica, by outcome; a request retried elsewhere counts once per replica tried.',
+      labelNames: ['model', 'replica', 'outcome'],
       registers,
     });
   }

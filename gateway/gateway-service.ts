@@ -89,8 +89,17 @@ export class GatewayService {
 
   /** Forwards a serialized ModelInferRequest to a replica of the model; the serialized response. */
   infer(model: string, version: string, request: Buffer, deadline: number, signal?: AbortSignal): Promise<Buffer> {
-    return this.balancer.call(model, version, deadline, ({ replica, deadline: d }) =>
-      this.pool.get(replica.address).modelInfer(request, { deadline: d, signal }));
+    return this.balancer.call(model, version, deadline, async ({ replica, deadline: d }) => {
+      let outcome = 'ok';
+      try {
+        return await this.pool.get(replica.address).modelInfer(request, { deadline: d, signal });
+      } catch (err) {
+        outcome = outcomeOf(err);
+        throw err;
+      } finally {
+        this.metrics.replicaAttempts.inc({ model, replica: replica.id, outcome });
+      }
+    });
   }
 
   async modelMetadata(model: string, version: string, deadline: number, signal?: AbortSignal): Promise<ModelMetadata> {

@@ -384,6 +384,9 @@ describe('gateway resilience', () => {
     expect(text).toMatch(/gridline_gateway_requests_total\{model="_unknown",protocol="rest",outcome="not_found"\} \d+/);
     expect(text).toMatch(/gridline_gateway_request_duration_seconds_bucket\{le="0.005",model="add_one",protocol="rest"\} \d+/);
     expect(text).toMatch(/gridline_gateway_inflight_requests\{protocol="rest"\} 0/);
+    expect(text).toMatch(/gridline_gateway_replica_attempts_total\{model="add_one",replica="(a|b)",outcome="ok"\} \d+/);
+    // Each of the two full_model requests (REST, gRPC) tried both replicas.
+    expect(text).toMatch(/gridline_gateway_replica_attempts_total\{model="full_model",replica="full1",outcome="resource_exhausted"\} 2/);
   });
 });
 

@@ -4,7 +4,7 @@ import { GridlineError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ReplicaSpec } from '../common/replica-spec.js';
 import { RuntimeCache } from '../services/model-serving/runtime-cache.js';
-import { createThreadedOnnxRuntime } from '../services/model-serving/threaded-runtime.js';
+import { createModelRuntime } from '../services/model-serving/create-model-runtime.js';
 import { createRedis, type Redis } from '../services/queue/redis-connection.js';
 import { ControlClient } from './control/control-client.js';
 import type { GpuInfo } from './gpu/gpu-info.js';
@@ -65,7 +65,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
   });
 
   // Loaded models stay warm this long after their last replica stops, so the next run skips the load.
-  const runtimes = new RuntimeCache((path, o) => createThreadedOnnxRuntime(path, o), options.modelKeepAliveMs ?? 60_000);
+  const runtimes = new RuntimeCache((path, o) => createModelRuntime(path, o), options.modelKeepAliveMs ?? 60_000);
   // The node's OIP model server always runs: it serves the repository's models (if any) and
   // whatever model deployments and exposed stages the coordinator places here. It listens before
   // registering, so the node announces a ready address.

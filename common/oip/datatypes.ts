@@ -9,24 +9,24 @@ export const OIP_DATATYPES = [
 
 export type OipDatatype = (typeof OIP_DATATYPES)[number];
 
-/** The datatypes our tensors can hold. */
-export type SupportedOipDatatype = Exclude<OipDatatype, 'FP16' | 'BF16' | 'BYTES'>;
+/** The datatypes our tensors can hold: all but BF16. */
+export type SupportedOipDatatype = Exclude<OipDatatype, 'BF16'>;
 
 const TO_DTYPE: Readonly<Record<SupportedOipDatatype, DType>> = {
   BOOL: 'bool', UINT8: 'uint8', UINT16: 'uint16', UINT32: 'uint32', UINT64: 'uint64',
-  INT8: 'int8', INT16: 'int16', INT32: 'int32', INT64: 'int64', FP32: 'float32', FP64: 'float64',
+  INT8: 'int8', INT16: 'int16', INT32: 'int32', INT64: 'int64',
+  FP16: 'float16', FP32: 'float32', FP64: 'float64', BYTES: 'string',
 };
 
 const TO_OIP: Readonly<Record<DType, SupportedOipDatatype>> = {
   bool: 'BOOL', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64',
-  int8: 'INT8', int16: 'INT16', int32: 'INT32', int64: 'INT64', float32: 'FP32', float64: 'FP64',
+  int8: 'INT8', int16: 'INT16', int32: 'INT32', int64: 'INT64',
+  float16: 'FP16', float32: 'FP32', float64: 'FP64', string: 'BYTES',
 };
 
-// Why each one is refused, so a client learns it is our limit, not a typo.
+// Why it is refused, so a client learns it is our limit, not a typo.
 const UNSUPPORTED: Readonly<Record<Exclude<OipDatatype, SupportedOipDatatype>, string>> = {
-  FP16: 'FP16 is not supported yet: gridline tensors have no 16-bit float type; send FP32',
-  BF16: 'BF16 is not supported yet: gridline tensors have no 16-bit float type; send FP32',
-  BYTES: 'BYTES is not supported yet: gridline tensors hold numbers and booleans only',
+  BF16: 'BF16 is not supported: onnxruntime-node cannot take bfloat16 tensors; send FP32 or FP16',
 };
 
 /** Bytes per element on the wire; null for BYTES, whose elements carry their own lengths. */
@@ -50,7 +50,7 @@ export function oipDatatypeOf(dtype: DType): SupportedOipDatatype {
 
 /**
  * Our dtype for a datatype a client sent, or INVALID_ARGUMENT naming `field`: for an unknown name,
- * and for FP16, BF16 and BYTES, which are valid OIP but which our tensors cannot hold yet.
+ * and for BF16, which is valid OIP but which our tensors cannot hold.
  */
 export function dtypeOfOipDatatype(datatype: unknown, field: string): DType {
   if (!isOipDatatype(datatype)) {

@@ -9,7 +9,7 @@ import { oipDatatypeOf } from './datatypes.js';
 import { decodeGrpcRequest, encodeGrpcResponse } from './grpc-codec.js';
 import type { InferRequest } from './infer-messages.js';
 import { decodeRestJsonRequest, decodeRestRequest, encodeRestResponse } from './rest-codec.js';
-import { anyTensorArb } from './tensor-arbitraries.js';
+import { anyValueTensorArb } from './tensor-arbitraries.js';
 
 // Whatever a client sends, a decoder returns a request or throws a GridlineError the gateway can
 // turn into a 400/413; never a TypeError or RangeError that would surface as a 500. Besides
@@ -75,7 +75,7 @@ function mutate(root: unknown, pick: number, value: unknown): unknown {
   return root;
 }
 
-const tensorsArb = fc.array(anyTensorArb, { minLength: 1, maxLength: 3 });
+const tensorsArb = fc.array(anyValueTensorArb, { minLength: 1, maxLength: 3 });
 
 /** A valid REST request body for `tensors`, the `binary` ones as binary data. */
 function restRequestOf(tensors: readonly Tensor[], binary: readonly string[]): { header: Record<string, unknown>; tail: Buffer } {
@@ -182,5 +182,7 @@ function contentsOf(t: Tensor): Record<string, unknown[]> {
     case 'uint64': return { uint64Contents: values.map(String) };
     case 'float32': return { fp32Contents: values };
     case 'float64': return { fp64Contents: values };
+    case 'string': return { bytesContents: [...(t.data as readonly Uint8Array[])] };
+    case 'float16': return {};
   }
 }

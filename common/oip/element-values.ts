@@ -3,7 +3,7 @@ import { oipDatatypeOf } from './datatypes.js';
 import { describeReceived } from './oip-errors.js';
 
 /** Reads one value a client sent as a tensor element; undefined when it does not fit the dtype. */
-export type ElementReader = (value: unknown) => number | bigint | undefined;
+export type ElementReader = (value: unknown) => number | bigint | Uint8Array | undefined;
 
 const INT_RANGES: Readonly<Partial<Record<DType, readonly [number, number]>>> = {
   int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
@@ -29,9 +29,13 @@ const DECIMAL = /^-?\d{1,20}$/;
  *   (protobuf int64 with `longs: String`) and bigints.
  * - FP32 and FP64 take numbers, and "NaN", "Infinity", "-Infinity"; a finite number too large for
  *   FP32 is refused rather than turned into Infinity.
+ * - BYTES takes strings (JSON; their UTF-8 bytes) and bytes (protobuf `bytes_contents`).
+ * - FP16 takes nothing: neither JSON nor `contents` has a form for it, only raw bytes.
  */
 export function elementReader(dtype: DType): ElementReader {
   if (dtype === 'bool') return (v) => (v === true ? 1 : v === false ? 0 : undefined);
+  if (dtype === 'string') return (v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v instanceof Uint8Array ? v : undefined);
+  if (dtype === 'float16') return () => undefined;
   if (dtype === 'float64') return (v) => (typeof v === 'number' ? v : readNonFinite(v));
   if (dtype === 'float32') {
     return (v) => {
@@ -64,6 +68,8 @@ export function elementProblem(dtype: DType, value: unknown): string {
   const datatype = oipDatatypeOf(dtype);
   const got = describeReceived(value);
   if (dtype === 'bool') return `${datatype} takes true or false, got ${got}`;
+  if (dtype === 'string') return `${datatype} takes a string, got ${got}`;
+  if (dtype === 'float16') return `${datatype} values go as raw bytes only (IEEE half bits), got ${got}`;
   if (dtype === 'float32' || dtype === 'float64') {
     if (typeof value === 'number') return `${got} is out of range for ${datatype}`;
     return `${datatype} takes a number or "NaN", "Infinity", "-Infinity", got ${got}`;

@@ -10,7 +10,7 @@ import { oipDatatypeOf } from './datatypes.js';
 import { expectOipError } from './expect-oip-error.js';
 import { decodeGrpcRequest, encodeGrpcResponse } from './grpc-codec.js';
 import type { GrpcInferRequest } from './grpc-codec.js';
-import { DTYPES, anyTensorArb, rawBitsTensorArb, tensorArb, tensorDifference } from './tensor-arbitraries.js';
+import { DTYPES, VALUE_DTYPES, anyTensorArb, anyValueTensorArb, rawBitsTensorArb, tensorArb, tensorDifference } from './tensor-arbitraries.js';
 
 // The real wire: every message goes through protobuf encoding and the loader's options.
 const { ModelInfer } = loadInferenceProto().inference.GRPCInferenceService.service;
@@ -43,6 +43,8 @@ function contentsOf(t: Tensor): InferTensorContents {
     case 'uint64': return { uint64Contents: values.map(String) };
     case 'float32': return { fp32Contents: values as number[] };
     case 'float64': return { fp64Contents: values as number[] };
+    case 'string': return { bytesContents: [...(t.data as readonly Uint8Array[])].map((e) => Buffer.from(e)) };
+    case 'float16': throw new Error('FP16 has no contents field');
   }
 }
 
@@ -63,19 +65,17 @@ describe('gRPC round trip: decode(encode(x)) is x', () => {
     fc.assert(fc.property(tensorArb(dtype), (t) => expectSame(rawRoundTrip([t]), [t], true)), { numRuns: 150 });
   });
 
-  it.each(DTYPES)('%s as typed contents', (dtype) => {
+  it.each(VALUE_DTYPES)('%s as typed contents', (dtype) => {
     fc.assert(fc.property(tensorArb(dtype), (t) => expectSame(typedRoundTrip([t]), [t], false)), { numRuns: 150 });
   });
 
-  it.each(['float32', 'float64'] as const)('%s bit patterns as raw contents, byte for byte', (dtype) => {
+  it.each(['float16', 'float32', 'float64', 'string'] as const)('%s bit patterns (bytes that are not UTF-8) as raw contents, byte for byte', (dtype) => {
     fc.assert(fc.property(rawBitsTensorArb(dtype), (t) => expectSame(rawRoundTrip([t]), [t], true)), { numRuns: 200 });
   });
 
   it('several tensors of mixed datatypes', () => {
-    fc.assert(fc.property(fc.array(anyTensorArb, { minLength: 1, maxLength: 5 }), (tensors) => {
-      expectSame(rawRoundTrip(tensors), tensors, true);
-      expectSame(typedRoundTrip(tensors), tensors, false);
-    }), { numRuns: 200 });
+    fc.assert(fc.property(fc.array(anyTensorArb, { minLength: 1, maxLength: 5 }), (tensors) => expectSame(rawRoundTrip(tensors), tensors, true)), { numRuns: 200 });
+    fc.assert(fc.property(fc.array(anyValueTensorArb, { minLength: 1, maxLength: 5 }), (tensors) => expectSame(typedRoundTrip(tensors), tensors, false)), { numRuns: 200 });
   });
 
   it('keeps the edge values: NaN, infinities, -0, 64-bit extremes, empty tensors and scalars', () => {
@@ -88,9 +88,12 @@ describe('gRPC round trip: decode(encode(x)) is x', () => {
       tensor('int32', [0, 3], new Int32Array(0)),
       tensor('bool', [2, 0], new Uint8Array(0)),
       tensor('uint16', [], new Uint16Array([65535])),
+      tensor('string', [3], ['', 'naïve ☃', '\u0000'].map((v) => Buffer.from(v))),
     ];
     expectSame(rawRoundTrip(tensors), tensors, true);
     expectSame(typedRoundTrip(tensors), tensors, false);
+    const half = tensor('float16', [2], new Uint16Array([0x7e01, 0x8000]));
+    expectSame(rawRoundTrip([half]), [half], true);
   });
 });
 
@@ -144,7 +147,11 @@ describe('decodeGrpcRequest rejects, naming the field', () => {
     ['an input without a name', wire({ inputs: [{ ...x, name: '' }] }), 'inputs[0].name', /required/],
     ['a duplicate input name', wire({ inputs: [x, x] }), 'inputs[1].name', /also the name of inputs\[0\]/],
     ['a missing datatype', wire({ inputs: [{ ...x, datatype: '' }] }), 'inputs[0].datatype', /required/],
-    ['BYTES', wire({ inputs: [{ ...x, datatype: 'BYTES' }] }), 'inputs[0].datatype', /BYTES is not supported yet/],
+    ['BF16', wire({ inputs: [{ ...x, datatype: 'BF16' }] }), 'inputs[0].datatype', /BF16 is not supported/],
+    ['FP16 as typed contents', wire({ inputs: [{ ...x, datatype: 'FP16', contents: null }] }), 'inputs[0].contents', /FP16 has no contents field; send its data in raw_input_contents/],
+    ['FP16 values in fp32_contents', wire({ inputs: [{ ...x, datatype: 'FP16' }] }), 'inputs[0].contents.fp32_contents', /does not fit datatype FP16; its values go in raw_input_contents/],
+    ['BYTES in the wrong field', wire({ inputs: [{ ...x, datatype: 'BYTES' }] }), 'inputs[0].contents.fp32_contents', /its values go in bytes_contents/],
+    ['BYTES raw contents that do not add up', wire({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1] }], rawInputContents: [Buffer.from([5, 0, 0, 0, 1])] }), 'raw_input_contents[0]', /element 0: its length 5 runs past the end/],
     ['a variable dimension', wire({ inputs: [{ ...x, shape: [-1] }] }), 'inputs[0].shape[0]', /non-negative integer.*got "-1"/],
     ['an unsafe dimension', wire({ inputs: [{ ...x, shape: ['9007199254740993'] }] }), 'inputs[0].shape[0]', /below 2\^53/],
     ['raw contents for some inputs only', wire({ inputs: [x, { ...x, name: 'y', contents: null }], rawInputContents: [raw4] }), 'raw_input_contents', /holds 1 entries for 2 inputs/],

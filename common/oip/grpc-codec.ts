@@ -30,10 +30,12 @@ const CONTENT_FIELDS = {
 
 type ContentField = keyof typeof CONTENT_FIELDS;
 
-const CONTENT_FIELD_OF: Readonly<Record<DType, ContentField>> = {
+// FP16 has no contents field: it travels in raw_input_contents only.
+const CONTENT_FIELD_OF: Readonly<Record<DType, ContentField | null>> = {
   bool: 'boolContents', int8: 'intContents', int16: 'intContents', int32: 'intContents',
   int64: 'int64Contents', uint8: 'uintContents', uint16: 'uintContents', uint32: 'uintContents',
-  uint64: 'uint64Contents', float32: 'fp32Contents', float64: 'fp64Contents',
+  uint64: 'uint64Contents', float16: null, float32: 'fp32Contents', float64: 'fp64Contents',
+  string: 'bytesContents',
 };
 
 /**
@@ -125,18 +127,23 @@ function readContents(contents: unknown, dtype: DType, shape: readonly number[],
   const lists = contentLists(contents, field);
   const datatype = oipDatatypeOf(dtype);
   const expected = CONTENT_FIELD_OF[dtype];
-  const expectedName = `${field}.${CONTENT_FIELDS[expected]}`;
+  const goes = expected === null ? 'raw_input_contents' : CONTENT_FIELDS[expected];
   for (const [key, list] of Object.entries(lists) as [ContentField, readonly unknown[]][]) {
     if (key !== expected && list.length > 0) {
-      throw invalidField(`${field}.${CONTENT_FIELDS[key]}`, `does not fit datatype ${datatype}; its values go in ${CONTENT_FIELDS[expected]}`);
+      throw invalidField(`${field}.${CONTENT_FIELDS[key]}`, `does not fit datatype ${datatype}; its values go in ${goes}`);
     }
   }
+  if (expected === null) {
+    if (count === 0) return zeros(dtype, shape);
+    throw invalidField(field, `${datatype} has no contents field; send its data in raw_input_contents`);
+  }
+  const expectedName = `${field}.${CONTENT_FIELDS[expected]}`;
   const values = lists[expected] ?? [];
   if (values.length !== count) {
     throw invalidField(expectedName, `holds ${values.length} values, ${datatype} shape ${formatShape(shape)} needs ${count}`);
   }
   const t = zeros(dtype, shape);
-  const out = t.data as unknown as Record<number, number | bigint>;
+  const out = t.data as unknown as Record<number, number | bigint | Uint8Array>;
   const read = elementReader(dtype);
   for (let k = 0; k < count; k++) {
     const element = read(values[k]);

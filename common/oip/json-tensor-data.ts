@@ -1,5 +1,5 @@
 import { zeros } from '../tensor.js';
-import type { DType, Tensor } from '../tensor.js';
+import type { DType, StringElements, Tensor } from '../tensor.js';
 import { oipDatatypeOf } from './datatypes.js';
 import { elementProblem, elementReader } from './element-values.js';
 import { describeReceived, invalidField } from './oip-errors.js';
@@ -13,6 +13,7 @@ import { elementPath, formatShape } from './tensor-shape.js';
  * has been found to hold that many values, so the allocation never exceeds what the client sent.
  */
 export function readJsonData(data: unknown, dtype: DType, shape: readonly number[], count: number, field: string): Tensor {
+  if (dtype === 'float16') throw invalidField(field, FP16_AS_JSON);
   if (!Array.isArray(data)) throw invalidField(field, `must be an array, got ${describeReceived(data)}`);
   const nested = shape.length >= 2 && data.length > 0 && Array.isArray(data[0]);
   if (nested) checkNesting(data, shape, 0, [], field);
@@ -21,7 +22,7 @@ export function readJsonData(data: unknown, dtype: DType, shape: readonly number
   }
 
   const t = zeros(dtype, shape);
-  const out = t.data as unknown as Record<number, number | bigint>;
+  const out = t.data as unknown as Record<number, number | bigint | Uint8Array>;
   const read = elementReader(dtype);
   let k = 0;
   const put = (value: unknown): void => {
@@ -58,6 +59,10 @@ function checkNesting(value: unknown, shape: readonly number[], depth: number, a
   }
 }
 
+// FP16 has no JSON form in OIP (a JSON number would need converting, and the bits are the point).
+const FP16_AS_JSON = 'FP16 data cannot be sent as JSON; send it as binary data (parameters.binary_data_size, ' +
+  'with the Inference-Header-Content-Length header)';
+
 /**
  * A tensor's values as a flat JSON array, written by hand because JSON.stringify cannot do three
  * things that keep the round trip exact: -0 is written `-0` (JSON.parse reads it back as -0);
@@ -65,8 +70,14 @@ function checkNesting(value: unknown, shape: readonly number[], depth: number, a
  * the decoder reads back; INT64/UINT64 values beyond 2^53 are written as decimal strings, since
  * a JSON number that large would be rounded by most clients. FP32 values are written in the
  * shortest form that reads back as the same double, which always reads back as the same float.
+ * BYTES elements are written as strings, so they must be UTF-8; FP16 has no JSON form. Either
+ * problem is INVALID_ARGUMENT naming `field` and telling the client to ask for binary data.
  */
-export function jsonDataText(t: Tensor): string {
+export function jsonDataText(t: Tensor, field: string): string {
+  if (t.dtype === 'float16') {
+    throw invalidField(field, 'is FP16, which JSON cannot carry; ask for it as binary data (parameters.binary_data_output, or binary_data in its outputs[] entry)');
+  }
+  if (t.dtype === 'string') return jsonStringsText(t.data, field);
   const d = t.data;
   const parts = new Array<string>(d.length);
   if (t.dtype === 'bool') for (let i = 0; i < d.length; i++) parts[i] = d[i] === 0 ? 'false' : 'true';
@@ -75,6 +86,22 @@ export function jsonDataText(t: Tensor): string {
   } else if (t.dtype === 'float32' || t.dtype === 'float64') {
     for (let i = 0; i < d.length; i++) parts[i] = jsonFloatText(d[i] as number);
   } else for (let i = 0; i < d.length; i++) parts[i] = String(d[i]);
+  return `[${parts.join(',')}]`;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function jsonStringsText(elements: StringElements, field: string): string {
+  const parts = new Array<string>(elements.length);
+  for (let i = 0; i < elements.length; i++) {
+    let text: string;
+    try {
+      text = UTF8.decode(elements[i]);
+    } catch {
+      throw invalidField(field, `BYTES element ${i} is not valid UTF-8, which JSON cannot carry; ask for it as binary data (parameters.binary_data_output, or binary_data in its outputs[] entry)`);
+    }
+    parts[i] = JSON.stringify(text);
+  }
   return `[${parts.join(',')}]`;
 }
 

@@ -6,7 +6,7 @@ import { expectOipError } from './expect-oip-error.js';
 import type { InferRequest, InferResponse } from './infer-messages.js';
 import { decodeRestJsonRequest, decodeRestRequest, encodeRestResponse, restBinaryOutputs } from './rest-codec.js';
 import type { BinaryOutputs } from './rest-codec.js';
-import { DTYPES, anyTensorArb, rawBitsTensorArb, tensorArb, tensorDifference } from './tensor-arbitraries.js';
+import { DTYPES, VALUE_DTYPES, anyValueTensorArb, rawBitsTensorArb, tensorArb, tensorDifference } from './tensor-arbitraries.js';
 
 function responseOf(tensors: readonly Tensor[]): InferResponse {
   return { modelName: 'm', modelVersion: '1', id: 'req-1', outputs: tensors.map((t, i) => ({ name: `t${i}`, tensor: t })) };
@@ -36,7 +36,7 @@ function expectSame(request: InferRequest, tensors: readonly Tensor[], bitExact:
 }
 
 describe('REST round trip: decode(encode(x)) is x', () => {
-  it.each(DTYPES)('%s as JSON', (dtype) => {
+  it.each(VALUE_DTYPES)('%s as JSON', (dtype) => {
     fc.assert(fc.property(tensorArb(dtype), (t) => {
       expect(encodeRestResponse(responseOf([t]), { binaryOutputs: 'none' }).headerLength).toBeNull();
       expectSame(roundTrip([t], 'none'), [t], false);
@@ -47,12 +47,12 @@ describe('REST round trip: decode(encode(x)) is x', () => {
     fc.assert(fc.property(tensorArb(dtype), (t) => expectSame(roundTrip([t], 'all'), [t], true)), { numRuns: 150 });
   });
 
-  it.each(['float32', 'float64'] as const)('%s bit patterns (NaN payloads, -0, infinities) as binary data, byte for byte', (dtype) => {
+  it.each(['float16', 'float32', 'float64', 'string'] as const)('%s bit patterns (NaN payloads, -0, infinities; bytes that are not UTF-8) as binary data, byte for byte', (dtype) => {
     fc.assert(fc.property(rawBitsTensorArb(dtype), (t) => expectSame(roundTrip([t], 'all'), [t], true)), { numRuns: 200 });
   });
 
   it('several tensors of mixed datatypes, some JSON and some binary', () => {
-    const arb = fc.array(anyTensorArb, { minLength: 1, maxLength: 5 }).chain((tensors) =>
+    const arb = fc.array(anyValueTensorArb, { minLength: 1, maxLength: 5 }).chain((tensors) =>
       fc.tuple(fc.constant(tensors), fc.subarray(tensors.map((_, i) => `t${i}`))));
     fc.assert(fc.property(arb, ([tensors, binary]) => {
       const encoded = encodeRestResponse(responseOf(tensors), { binaryOutputs: new Set(binary) });
@@ -70,8 +70,15 @@ describe('REST round trip: decode(encode(x)) is x', () => {
       tensor('int32', [0, 3], new Int32Array(0)),
       tensor('bool', [2, 0], new Uint8Array(0)),
       tensor('uint8', [], new Uint8Array([255])),
+      tensor('string', [2, 2], ['', 'naïve ☃', '\u0000', '\uFEFF'].map((t) => Buffer.from(t))),
+      tensor('string', [0], []),
     ];
     for (const binary of ['none', 'all'] as const) expectSame(roundTrip(tensors, binary), tensors, binary === 'all');
+  });
+
+  it('keeps FP16 bits as binary data', () => {
+    const t = tensor('float16', [2, 2], new Uint16Array([0x3c00, 0x7e01, 0x8000, 0xfc00]));
+    expectSame(roundTrip([t], 'all'), [t], true);
   });
 });
 
@@ -103,7 +110,23 @@ describe('encodeRestResponse', () => {
       { name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] },
       { name: 'b', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } },
     ]);
-    expect(encoded.body.subarray(encoded.headerLength!)).toEqual(Buffer.from(f.data.buffer));
+    expect(encoded.body.subarray(encoded.headerLength!)).toEqual(Buffer.from((f.data as Float32Array).buffer));
+  });
+
+  it('writes BYTES as JSON strings, and as length-prefixed binary data', () => {
+    const b = tensor('string', [2], [Buffer.from('hé'), Buffer.from('')]);
+    const json = encodeRestResponse({ modelName: 'm', outputs: [{ name: 's', tensor: b }] }, { binaryOutputs: 'none' });
+    expect(json.body.toString()).toBe('{"model_name":"m","outputs":[{"name":"s","datatype":"BYTES","shape":[2],"data":["hé",""]}]}');
+    const binary = encodeRestResponse({ modelName: 'm', outputs: [{ name: 's', tensor: b }] }, { binaryOutputs: 'all' });
+    expect(binary.body.subarray(binary.headerLength!)).toEqual(Buffer.from([3, 0, 0, 0, 0x68, 0xc3, 0xa9, 0, 0, 0, 0]));
+    expect(JSON.parse(binary.body.subarray(0, binary.headerLength!).toString())).toMatchObject({ outputs: [{ parameters: { binary_data_size: 11 } }] });
+  });
+
+  it('refuses FP16, and BYTES that are not UTF-8, as JSON, telling the client to ask for binary data', () => {
+    const h = tensor('float16', [1], new Uint16Array([0x3c00]));
+    expectOipError(() => encodeRestResponse({ modelName: 'm', outputs: [{ name: 'h', tensor: h }] }, { binaryOutputs: 'none' }), 'output "h"', /FP16, which JSON cannot carry; ask for it as binary data/);
+    const b = tensor('string', [2], [Buffer.from('ok'), Buffer.from([0xff])]);
+    expectOipError(() => encodeRestResponse({ modelName: 'm', outputs: [{ name: 'b', tensor: b }] }, { binaryOutputs: 'none' }), 'output "b"', /BYTES element 1 is not valid UTF-8/);
   });
 });
 
@@ -153,9 +176,9 @@ describe('decodeRest*Request rejects, naming the field', () => {
     ['a missing name', json(withInput({ name: undefined })), 'inputs[0].name', /required/],
     ['a duplicate name', json({ inputs: [fp32, fp32] }), 'inputs[1].name', /"x" is also the name of inputs\[0\]/],
     ['an unknown datatype', json(withInput({ datatype: 'FLOAT' })), 'inputs[0].datatype', /"FLOAT" is not an OIP datatype/],
-    ['FP16', json(withInput({ datatype: 'FP16' })), 'inputs[0].datatype', /FP16 is not supported yet/],
-    ['BF16', json(withInput({ datatype: 'BF16' })), 'inputs[0].datatype', /BF16 is not supported yet/],
-    ['BYTES', json(withInput({ datatype: 'BYTES' })), 'inputs[0].datatype', /BYTES is not supported yet/],
+    ['FP16 as JSON', json(withInput({ datatype: 'FP16' })), 'inputs[0].data', /FP16 data cannot be sent as JSON; send it as binary data/],
+    ['BF16', json(withInput({ datatype: 'BF16' })), 'inputs[0].datatype', /BF16 is not supported/],
+    ['a number for BYTES', json(withInput({ datatype: 'BYTES', shape: [2], data: ['a', 1] })), 'inputs[0].data[1]', /BYTES takes a string, got 1/],
     ['a shape that is not an array', json(withInput({ shape: '2x2' })), 'inputs[0].shape', /must be an array of non-negative integers/],
     ['a negative dimension', json(withInput({ shape: [-1, 4] })), 'inputs[0].shape[0]', /non-negative integer.*got -1/],
     ['a fractional dimension', json(withInput({ shape: [2, 2.5] })), 'inputs[0].shape[1]', /got 2.5/],
@@ -224,6 +247,21 @@ describe('decodeRest*Request rejects, naming the field', () => {
       ['bytes left over after the sizes', binary({ inputs: [binaryInput] }, 17), 'inputs', /add up to 16 bytes, but 17 bytes follow the JSON header/],
       ['both data and binary_data_size', binary({ inputs: [{ ...binaryInput, data: [1, 2, 3, 4] }] }, 16), 'inputs[0].data', /not allowed with parameters.binary_data_size/],
     ])('%s', (_, run, field, pattern) => expectOipError(run, field, pattern));
+
+    it.each([
+      ['too few elements', [1, 0, 0, 0, 0x61], 'holds 1 elements, the shape needs 2'],
+      ['a cut-off length', [1, 0, 0, 0, 0x61, 0, 0], 'element 1: its 4-byte length is cut off after 2 bytes'],
+      ['a length past the end', [1, 0, 0, 0, 0x61, 9, 0, 0, 0, 0x62], 'element 1: its length 9 runs past the end \\(1 bytes left\\)'],
+      ['bytes left over', [0, 0, 0, 0, 0, 0, 0, 0, 7], 'holds more than the 2 elements the shape needs \\(1 bytes left over\\)'],
+    ])('BYTES binary data with %s', (_, bytes, problem) => {
+      const h = Buffer.from(JSON.stringify({ inputs: [{ name: 's', datatype: 'BYTES', shape: [2], parameters: { binary_data_size: bytes.length } }] }));
+      expectOipError(() => decodeRestRequest(Buffer.concat([h, Buffer.from(bytes)]), h.length), 'inputs[0] binary data', new RegExp(`${problem} \\(BYTES shape \\[2\\]`));
+    });
+
+    it('a BYTES binary_data_size that is not a byte count', () => {
+      const h = Buffer.from(JSON.stringify({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: -4 } }] }));
+      expectOipError(() => decodeRestRequest(Buffer.concat([h, Buffer.alloc(4)]), h.length), 'inputs[0].parameters.binary_data_size', /must be the byte count of the input's binary data, got -4/);
+    });
 
     it('a BOOL byte other than 0 or 1', () => {
       const h = Buffer.from(JSON.stringify({ inputs: [{ name: 'b', datatype: 'BOOL', shape: [3], parameters: { binary_data_size: 3 } }] }));

@@ -90,7 +90,11 @@ function decodeRest(json: unknown, binary: Uint8Array | null, options: OipDecode
       const sizeField = `${field}.parameters.binary_data_size`;
       if (binary === null) throw invalidField(sizeField, `binary data needs the ${INFERENCE_HEADER_CONTENT_LENGTH} header, which the request lacks`);
       if (input['data'] !== undefined) throw invalidField(`${field}.data`, 'not allowed with parameters.binary_data_size');
-      const need = rawByteLength(dtype, count);
+      // BYTES elements carry their own lengths, so only the client knows the size.
+      const need = rawByteLength(dtype, count) ?? size;
+      if (typeof need !== 'number' || !Number.isSafeInteger(need) || need < 0) {
+        throw invalidField(sizeField, `must be the byte count of the input's binary data, got ${describeReceived(size)}`);
+      }
       if (size !== need) {
         throw invalidField(sizeField, `is ${describeReceived(size)}, but ${oipDatatypeOf(dtype)} shape ${formatShape(shape)} takes ${need} bytes`);
       }
@@ -142,7 +146,8 @@ export function restBinaryOutputs(request: InferRequest): BinaryOutputs {
  * Encodes a response: JSON only, or (when any output goes binary) a JSON header followed by the
  * binary outputs' bytes in output order, each announced by `parameters.binary_data_size`.
  * JSON data is flat; see jsonDataText for how NaN, infinities, -0 and large 64-bit integers are
- * written so they survive the trip.
+ * written so they survive the trip. An FP16 output (or BYTES that are not UTF-8) asked for as JSON
+ * is INVALID_ARGUMENT: JSON has no form for it.
  */
 export function encodeRestResponse(response: InferResponse, options: { readonly binaryOutputs: BinaryOutputs }): EncodedRestResponse {
   const { binaryOutputs } = options;
@@ -156,7 +161,7 @@ export function encodeRestResponse(response: InferResponse, options: { readonly 
       const bytes = rawBytesOf(tensor);
       chunks.push(bytes);
       parameters = { ...parameters, binary_data_size: bytes.byteLength };
-    } else data = `,"data":${jsonDataText(tensor)}`;
+    } else data = `,"data":${jsonDataText(tensor, `output ${JSON.stringify(output.name)}`)}`;
     const parametersText = Object.keys(parameters).length > 0 ? `,"parameters":${restParametersText(parameters)}` : '';
     return `{"name":${JSON.stringify(output.name)},"datatype":"${oipDatatypeOf(tensor.dtype)}",` +
       `"shape":${formatShape(tensor.shape)}${parametersText}${data}}`;

@@ -36,6 +36,8 @@ export const deploymentDocumentSchema = z
         preferredBatchSizes: z.array(z.int().min(1).max(4096)).optional().meta({ default: [], description: 'Batch sizes run at once without waiting.' }),
         maxQueueSize: z.int().min(1).max(1_000_000).optional().meta({ default: B.maxQueueSize, description: 'Requests waiting per replica; beyond it 429 / RESOURCE_EXHAUSTED at once.' }),
         timeoutMs: z.int().min(1).max(600_000).optional().meta({ default: B.timeoutMs, description: 'Deadline of a request that names none.' }),
+        batchDims: z.record(z.string().min(1), z.int().min(0).max(63).nullable()).optional()
+          .meta({ default: {}, description: 'Input/output name -> its batch dimension, or null when not batched (default: dim 0 when variable).' }),
       }).optional(),
       warmUp: z.strictObject({
         shapes: z.record(z.string().min(1), z.array(z.int().min(0).max(1 << 20)).max(16))

@@ -40,4 +40,10 @@ export interface ServingBatching {
   readonly maxQueueSize: number;
   /** Deadline of a request that names none, in milliseconds. */
   readonly timeoutMs: number;
+  /**
+   * Input or output name -> the dimension requests are concatenated and results split along, or
+   * null for a tensor that is not batched (equal in every request of a batch). Unlisted tensors
+   * batch along dim 0 when the model declares it variable.
+   */
+  readonly batchDims: Readonly<Record<string, number | null>>;
 }

@@ -30,6 +30,7 @@ export function normalizeDeployment(doc: DeploymentDocument): ModelDeploymentSpe
       preferredBatchSizes: [...new Set(b?.preferredBatchSizes ?? [])].sort((x, y) => x - y),
       maxQueueSize: b?.maxQueueSize ?? d.batching.maxQueueSize,
       timeoutMs: b?.timeoutMs ?? d.batching.timeoutMs,
+      batchDims: { ...b?.batchDims },
     },
     warmUpShapes: { ...doc.spec.warmUp?.shapes },
   };

@@ -12,6 +12,8 @@ export interface Assignment extends AssignmentRecord {
   readonly unplacedReason: string | null;
   /** Times a serving replica failed in a row and was placed again (deployments only). */
   readonly restarts?: number;
+  /** Not placed again before this time (ms since epoch): the backoff after a failure. */
+  readonly notBefore?: number;
 }
 
 export function publicAssignment(a: Assignment): AssignmentRecord {

@@ -73,7 +73,7 @@ function exposedServing(stage: ModelServingStage): ServingSpec {
     model: { name: stage.model.name, version: '1', runtime: stage.model.runtime, uri: stage.model.uri },
     batching: {
       maxBatchSize: stage.batching.maxBatchSize, maxDelayMs: stage.batching.maxDelayMs, preferredBatchSizes: [],
-      maxQueueSize: 1024, timeoutMs: 30_000,
+      maxQueueSize: 1024, timeoutMs: 30_000, batchDims: {},
     },
     warmUpShapes: {},
   };

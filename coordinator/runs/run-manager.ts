@@ -306,7 +306,8 @@ export class RunManager {
     }
     for (const nodeId of stranded) this.unbindNode(nodeId);
     const activeIds = new Set(active.map((r) => r.id));
-    const unbound = [...this.assignments.values()].filter((a) => a.nodeId === null && activeIds.has(a.runId));
+    const now = this.now();
+    const unbound = [...this.assignments.values()].filter((a) => a.nodeId === null && activeIds.has(a.runId) && (a.notBefore ?? 0) <= now);
     if (unbound.length === 0) return;
     const result = place(this.registry.views(), this.boundPlacements(), unbound.map((a) => a.request));
     const changed: Assignment[] = [];
@@ -398,7 +399,9 @@ export class RunManager {
       this.logger.warn({ replica: a.replicaId, node: a.nodeId, restarts, reason: a.message }, 'serving replica failed: placing it again');
       this.channel.send(a.nodeId, { stop: { replicaId: a.replicaId, drain: false } });
       this.sentAt.delete(a.replicaId);
-      this.update({ ...a, nodeId: null, phase: 'pending', message: `failed: ${a.message}`, cpu: 0, memory: 0, gpus: [], restarts });
+      // Backoff (0.5 s, 1 s, 2 s ...): a model that cannot load must not spin placement.
+      const notBefore = this.now() + Math.min(30_000, 500 * 2 ** (restarts - 1));
+      this.update({ ...a, nodeId: null, phase: 'pending', message: `failed: ${a.message}`, cpu: 0, memory: 0, gpus: [], restarts, notBefore });
     }
     const current = [...this.assignments.values()].filter((a) => a.runId === run.id);
     const unplaced = current.filter((a) => a.nodeId === null);
@@ -406,7 +409,8 @@ export class RunManager {
     let reason: string | null = null;
     if (unplaced.length > 0) {
       const first = unplaced[0]!;
-      reason = `${ready} of ${current.length} replicas ready; ${unplaced.length} cannot be placed yet: ${first.unplacedReason ?? first.message ?? 'no nodes yet'}`;
+      const why = first.unplacedReason ?? (first.message || 'no nodes yet');
+      reason = `${ready} of ${current.length} replicas ready; ${unplaced.length} waiting to be placed: ${why}`;
     } else if (ready < current.length) {
       reason = `${ready} of ${current.length} replicas ready`;
     }

@@ -1,10 +1,12 @@
 import { GridlineError, toGridlineError } from '../../common/errors.js';
 import type { Item } from '../../common/item.js';
 import type { ModelServingStage } from '../../common/pipeline/types.js';
-import { elementCount, tensor, zeros, type Tensor, type TypedArray } from '../../common/tensor.js';
+import { zeros, type Tensor } from '../../common/tensor.js';
 import type { Op, OpContext } from '../preprocessing/op.js';
 import { closeOps, createOps, runOps } from '../preprocessing/op-registry.js';
+import { concatAlong, sliceAlong } from './batcher/batch-tensors.js';
 import type { ModelRuntime, TensorInfo } from './model-runtime.js';
+import { onnxStringsProblem } from './onnx-strings.js';
 
 /** Runs a model-serving stage over lists of items. */
 export interface ModelExecutor {
@@ -53,6 +55,10 @@ function checkInput(item: Item, info: TensorInfo, field: string, t: Tensor): voi
   if (info.dtype !== null && t.dtype !== info.dtype) {
     throw new GridlineError('INVALID_ITEM', `${where} expects ${info.dtype}, got ${t.dtype} [${t.shape.join(',')}]`);
   }
+  if (t.dtype === 'string') {
+    const problem = onnxStringsProblem(t.data);
+    if (problem !== null) throw new GridlineError('INVALID_ITEM', `${where}: ${problem}`);
+  }
   if (info.shape === null) return;
   const bad = t.shape.length !== info.shape.length || info.shape.some((d, i) =>
     d !== null && d !== t.shape[i] && !(i === 0 && t.shape[0] === 0));
@@ -61,29 +67,13 @@ function checkInput(item: Item, info: TensorInfo, field: string, t: Tensor): voi
   }
 }
 
-/** Copies `src` into `dst` at `offset`; both have the same dtype by construction. */
-function copyInto(dst: TypedArray, src: TypedArray, offset: number): void {
-  (dst as Float32Array).set(src as Float32Array, offset);
-}
-
 function concat(parts: readonly Tensor[]): Tensor {
-  const first = parts[0];
-  if (first === undefined) throw new GridlineError('INTERNAL', 'concat of no tensors');
-  if (parts.length === 1) return first;
-  const lead = parts.reduce((s, p) => s + (p.shape[0] ?? 0), 0);
-  const out = zeros(first.dtype, [lead, ...first.shape.slice(1)]);
-  let offset = 0;
-  for (const p of parts) {
-    copyInto(out.data, p.data, offset);
-    offset += p.data.length;
-  }
-  return out;
+  return concatAlong(parts, 0);
 }
 
 /** Rows [start, start+count) of a tensor along dim 0, as a view (no copy). */
 function sliceLead(t: Tensor, start: number, count: number): Tensor {
-  const inner = elementCount(t.shape.slice(1));
-  return tensor(t.dtype, [count, ...t.shape.slice(1)], t.data.subarray(start * inner, (start + count) * inner));
+  return sliceAlong(t, 0, start, count);
 }
 
 /**

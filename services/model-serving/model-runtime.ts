@@ -3,7 +3,7 @@ import type { DType, Tensor } from '../../common/tensor.js';
 /** A model input or output as the runtime declares it. */
 export interface TensorInfo {
   readonly name: string;
-  /** Null: a type gridline's Tensor cannot hold (float16, string, ...), or not a tensor. */
+  /** Null: a type gridline's Tensor cannot hold (bfloat16, ...), or not a tensor. */
   readonly dtype: DType | null;
   /** Null per dimension when symbolic (e.g. the batch size); null altogether when unknown. */
   readonly shape: readonly (number | null)[] | null;

@@ -2,8 +2,9 @@ import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
 import { GridlineError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { isDType, tensor, type Tensor } from '../../common/tensor.js';
+import { isDType, tensor, type Tensor, type TypedArray } from '../../common/tensor.js';
 import type { ModelRuntime, TensorInfo } from './model-runtime.js';
+import { fromOnnxStrings, toOnnxStrings } from './onnx-strings.js';
 
 export interface OnnxRuntimeOptions {
   /** Try the CUDA execution provider first, falling back to CPU when it cannot load. */
@@ -23,18 +24,22 @@ function toTensorInfo(meta: ort.InferenceSession.ValueMetadata): TensorInfo {
   return { name: meta.name, dtype, shape };
 }
 
-/** Our tensor → onnxruntime's, over the same memory. */
+/** Our tensor → onnxruntime's, over the same memory (float16 as its raw bits); strings as UTF-8 text. */
 function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype, t.data, t.shape);
+  if (t.dtype === 'string') return new ort.Tensor('string', toOnnxStrings(t.data), t.shape);
+  return new ort.Tensor(t.dtype, t.data as ort.Tensor.DataTypeMap[typeof t.dtype], t.shape);
 }
 
 function fromOrt(name: string, value: ort.OnnxValue): Tensor {
   const t = value as ort.Tensor;
-  if (!isDType(t.type) || typeof t.data === 'string' || Array.isArray(t.data)) {
+  if (t.type === 'string' && Array.isArray(t.data)) return tensor('string', t.dims, fromOnnxStrings(t.data as string[]));
+  // float16 must come as raw bits (a Float16Array, where the runtime has one, would be converted values).
+  const raw = ArrayBuffer.isView(t.data) && (t.type !== 'float16' || t.data instanceof Uint16Array);
+  if (!isDType(t.type) || t.type === 'string' || !raw) {
     throw new GridlineError('MODEL_ERROR', `output "${name}" has type ${t.type}, which gridline tensors cannot hold`);
   }
   // onnxruntime-node hands back arrays it allocated for this call: no copy needed.
-  return tensor(t.type, t.dims, t.data as Tensor['data']);
+  return tensor(t.type, t.dims, t.data as TypedArray);
 }
 
 async function createSession(path: string, providers: string[], threads: number | undefined): Promise<ort.InferenceSession> {

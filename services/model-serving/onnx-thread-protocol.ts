@@ -1,11 +1,25 @@
-import type { DType } from '../../common/tensor.js';
+import { serializeStrings, type DType, type Tensor } from '../../common/tensor.js';
 import type { TensorInfo } from './model-runtime.js';
 
-/** A tensor crossing the thread boundary: its bytes move (transfer), they are not copied again. */
+/**
+ * A tensor crossing the thread boundary: its bytes move (transfer), they are not copied again.
+ * `buffer` holds what tensorFromBytes reads: the raw elements, or length-prefixed strings.
+ */
 export interface WireTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
   readonly buffer: ArrayBuffer;
+}
+
+/**
+ * A tensor's bytes in a buffer of their own, safe to transfer: a copy, since the tensor may view
+ * memory that must not be detached (a request body, Buffer's shared pool, an output still in use).
+ */
+export function wireBuffer(t: Tensor): ArrayBuffer {
+  if (t.dtype === 'string') return serializeStrings(t.data).buffer as ArrayBuffer;
+  const copy = new Uint8Array(t.data.byteLength);
+  copy.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return copy.buffer;
 }
 
 export interface ThreadInit {

@@ -3,7 +3,7 @@ import { toGridlineError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { tensorFromBytes, type Tensor } from '../../common/tensor.js';
 import { createOnnxRuntime } from './onnx-runtime.js';
-import type { FromThread, ThreadInit, ToThread, WireTensor } from './onnx-thread-protocol.js';
+import { wireBuffer, type FromThread, type ThreadInit, type ToThread, type WireTensor } from './onnx-thread-protocol.js';
 
 // Runs one onnxruntime session off the main thread: onnxruntime-node loads and runs models
 // synchronously, and a 1 s inference on the main thread would stall heartbeats and BullMQ lock
@@ -22,10 +22,8 @@ const logger: Logger = {
 };
 
 function toWire(t: Tensor): [WireTensor, ArrayBuffer] {
-  // Copy into a buffer of our own: the output may view memory we must not detach.
-  const copy = new Uint8Array(t.data.byteLength);
-  copy.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  return [{ dtype: t.dtype, shape: t.shape, buffer: copy.buffer }, copy.buffer];
+  const buffer = wireBuffer(t);
+  return [{ dtype: t.dtype, shape: t.shape, buffer }, buffer];
 }
 
 try {

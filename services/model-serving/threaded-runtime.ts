@@ -5,7 +5,7 @@ import type { ErrorCode } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
 import { tensorFromBytes, type Tensor } from '../../common/tensor.js';
 import type { ModelRuntime } from './model-runtime.js';
-import type { FromThread, ThreadInit, ToThread, WireTensor } from './onnx-thread-protocol.js';
+import { wireBuffer, type FromThread, type ThreadInit, type ToThread, type WireTensor } from './onnx-thread-protocol.js';
 
 export interface ThreadedRuntimeOptions {
   readonly useGpu: boolean;
@@ -98,10 +98,9 @@ export async function createThreadedOnnxRuntime(path: string, options: ThreadedR
       const wire: Record<string, WireTensor> = {};
       const transfer: ArrayBuffer[] = [];
       for (const [k, t] of Object.entries(feeds)) {
-        const copy = new Uint8Array(t.data.byteLength);
-        copy.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-        wire[k] = { dtype: t.dtype, shape: t.shape, buffer: copy.buffer };
-        transfer.push(copy.buffer);
+        const buffer = wireBuffer(t);
+        wire[k] = { dtype: t.dtype, shape: t.shape, buffer };
+        transfer.push(buffer);
       }
       const id = nextId++;
       return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InferRequest } from '../../common/oip/infer-messages.js';
 import { expectOipError } from '../../common/oip/expect-oip-error.js';
-import { zeros, type DType } from '../../common/tensor.js';
+import { tensor, zeros, type DType } from '../../common/tensor.js';
 import { checkInferRequest, metadataShape, type ModelSignature } from './check-infer-request.js';
 import { warmUpFeeds } from './served-model.js';
 
@@ -42,6 +42,16 @@ describe('checkInferRequest', () => {
     expectOipError(() => checkInferRequest(SIGNATURE, request([['input', 'float32', [512]]])), 'inputs[0].shape');
     expectOipError(() => checkInferRequest(SIGNATURE, request([['input', 'float32', [1, 512]]])), 'inputs', /missing "sr" INT64\[\]/);
     expectOipError(() => checkInferRequest(SIGNATURE, request([['input', 'float32', [1, 512]], ['sr', 'int64', []]], ['output', 'h'])), 'outputs[1].name', /"h"/);
+  });
+
+  it('refuses BYTES elements onnxruntime would change: not UTF-8, or holding a NUL', () => {
+    const signature: ModelSignature = { inputs: [{ name: 'text', dtype: 'string', shape: [null] }], outputs: [{ name: 'y', dtype: 'string', shape: [null] }] };
+    const withText = (...elements: Uint8Array[]): InferRequest => ({
+      ...request([]), inputs: [{ name: 'text', tensor: tensor('string', [elements.length], elements), parameters: {} }],
+    });
+    expect(checkInferRequest(signature, withText(Buffer.from(''), Buffer.from('naïve ☃'))).outputs).toEqual(['y']);
+    expectOipError(() => checkInferRequest(signature, withText(Buffer.from('ok'), Buffer.from([0xc3]))), 'inputs[0]', /BYTES element 1 is not valid UTF-8.*"text"/);
+    expectOipError(() => checkInferRequest(signature, withText(Buffer.from('a\0b'))), 'inputs[0]', /BYTES element 0 holds a NUL byte/);
   });
 
   it('reports variable dimensions as -1 in metadata', () => {

@@ -3,6 +3,7 @@ import { oipDatatypeOf } from '../../common/oip/datatypes.js';
 import { invalidField } from '../../common/oip/oip-errors.js';
 import type { Tensor } from '../../common/tensor.js';
 import type { TensorInfo } from '../../services/model-serving/model-runtime.js';
+import { onnxStringsProblem } from '../../services/model-serving/onnx-strings.js';
 
 /** What a served model declares; every dtype is known (a model with an unknown one never gets ready). */
 export interface ModelSignature {
@@ -27,9 +28,9 @@ function formatMetadataShape(info: TensorInfo): string {
 
 /**
  * Checks a decoded request against the model's declared inputs and outputs: every input named
- * once and known, its datatype the model's, its shape of the model's rank with each fixed
- * dimension equal; every requested output known. Throws INVALID_ARGUMENT whose message and
- * `details.field` name the field (`inputs[1].datatype`, `outputs[0].name`), so no bad request
+ * once and known, its datatype the model's, BYTES elements that onnxruntime can take unchanged,
+ * its shape of the model's rank with each fixed dimension equal; every requested output known.
+ * Throws INVALID_ARGUMENT whose message and `details.field` name the field (`inputs[1].datatype`, `outputs[0].name`), so no bad request
  * reaches the batcher, where it could only fail as a whole batch.
  */
 export function checkInferRequest(signature: ModelSignature, request: InferRequest): CheckedRequest {
@@ -43,6 +44,11 @@ export function checkInferRequest(signature: ModelSignature, request: InferReque
     const { tensor } = input;
     if (info.dtype !== null && tensor.dtype !== info.dtype) {
       throw invalidField(`inputs[${i}].datatype`, `is ${oipDatatypeOf(tensor.dtype)}, but input ${JSON.stringify(info.name)} takes ${oipDatatypeOf(info.dtype)}`);
+    }
+    if (tensor.dtype === 'string') {
+      // Caught here, not in onnxruntime, where it would fail the whole batch (or change the bytes).
+      const problem = onnxStringsProblem(tensor.data);
+      if (problem !== null) throw invalidField(`inputs[${i}]`, `${problem} (input ${JSON.stringify(info.name)})`);
     }
     if (info.shape !== null) {
       const fits = tensor.shape.length === info.shape.length && info.shape.every((d, k) => d === null || d === tensor.shape[k]);

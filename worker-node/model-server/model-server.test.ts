@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../common/logger.js';
-import { tensor, type Tensor } from '../../common/tensor.js';
+import { tensor, type NumericTensor, type Tensor } from '../../common/tensor.js';
 import type { ModelRuntime } from '../../services/model-serving/model-runtime.js';
 import { createOnnxRuntime } from '../../services/model-serving/onnx-runtime.js';
 import { resolveModelUri } from '../../services/model-serving/resolve-uri.js';
@@ -80,13 +80,13 @@ function random(seed: number): () => number {
   };
 }
 
-function image(rows: number, seed: number): Tensor {
+function image(rows: number, seed: number): NumericTensor {
   const next = random(seed);
   const shape = [rows, 3, 48, 192];
   return tensor('float32', shape, Float32Array.from({ length: rows * 3 * 48 * 192 }, () => next() * 2 - 1));
 }
 
-function inferRequest(model: string, x: Tensor, extra: object = {}): object {
+function inferRequest(model: string, x: NumericTensor, extra: object = {}): object {
   return {
     model_name: model,
     inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }],

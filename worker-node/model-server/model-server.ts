@@ -55,6 +55,13 @@ export interface ModelServer {
   ready(name: string): Promise<boolean>;
   /** Every model's state and, when not ready, why. */
   models(): ModelStatus[];
+  /**
+   * Serves one more model, or holds one already served under that name (the same uri and
+   * version; anything else is refused with CONFLICT). It loads and warms up in the background:
+   * await `model.loaded`. The last release of a model that did not come from the server's
+   * options stops serving it.
+   */
+  acquire(spec: ServedModelSpec): ServedModelHold;
   /** The model's batcher statistics; null while it has no batcher (loading, failed, stopped). */
   stats(name: string): BatcherStats | null;
   /** Closes the batchers (queued requests fail CANCELLED), hands the runtimes back, shuts the server down. */
@@ -62,6 +69,12 @@ export interface ModelServer {
 }
 
 const PLATFORM = 'onnxruntime_onnx';
+
+export interface ServedModelHold {
+  readonly model: ServedModel;
+  /** Idempotent. */
+  release(): Promise<void>;
+}
 
 let packageVersion: string | undefined;
 
@@ -123,6 +136,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       ...(options.baseDirs === undefined ? {} : { baseDirs: options.baseDirs }),
     }));
   }
+  // Holders of each model added by acquire(); models from the options are never released.
+  const holders = new Map<string, number>();
   const decodeOptions: OipDecodeOptions = options.maxElements === undefined ? {} : { maxElements: options.maxElements };
 
   /** The model a request names, or NOT_FOUND (an unknown name, or a version it does not serve). */
@@ -256,6 +271,43 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       return model.loaded;
     },
     models: () => [...models.values()].map((m) => m.status()),
+    acquire(spec) {
+      if (stopping !== undefined) throw new GridlineError('UNAVAILABLE', `model server is stopping: cannot serve ${spec.name}`);
+      checkModelSpecs([spec]);
+      const version = spec.version ?? '1';
+      let model = models.get(spec.name);
+      if (model !== undefined && (model.spec.uri !== spec.uri || model.version !== version)) {
+        throw new GridlineError('CONFLICT', `model ${spec.name} is already served here as version ${model.version} from ${model.spec.uri}; cannot also serve version ${version} from ${spec.uri}`, {
+          details: { model: spec.name },
+        });
+      }
+      if (model === undefined) {
+        model = new ServedModel(spec, {
+          runtimes: options.runtimes, logger, metrics,
+          ...(options.baseDirs === undefined ? {} : { baseDirs: options.baseDirs }),
+        });
+        models.set(spec.name, model);
+        holders.set(spec.name, 0);
+        logger.info({ model: spec.name, version, uri: spec.uri }, `serving model ${spec.name} version ${version}: loading`);
+      }
+      const held = model;
+      if (holders.has(spec.name)) holders.set(spec.name, holders.get(spec.name)! + 1);
+      let released = false;
+      return {
+        model: held,
+        async release() {
+          if (released || !holders.has(held.name) || models.get(held.name) !== held) return;
+          released = true;
+          const left = holders.get(held.name)! - 1;
+          holders.set(held.name, left);
+          if (left > 0) return;
+          holders.delete(held.name);
+          models.delete(held.name);
+          await held.close();
+          logger.info({ model: held.name, version: held.version }, `stopped serving model ${held.name}`);
+        },
+      };
+    },
     stats: (name) => models.get(name)?.stats() ?? null,
     stop() {
       stopping ??= (async () => {

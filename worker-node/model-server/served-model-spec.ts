@@ -21,6 +21,11 @@ export interface ServedModelSpec {
    * every variable dimension 1 ([] for an input of unknown shape).
    */
   readonly warmUpShapes?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Tensor name -> batch dimension (null: not batched), for inputs and outputs alike; split into
+   * the batcher's `inputs` and `outputs` once the model's signature is known.
+   */
+  readonly batchDims?: Readonly<Record<string, number | null>>;
   /** Try the CUDA execution provider (default false). */
   readonly useGpu?: boolean;
 }

@@ -8,7 +8,7 @@ import { resolveModelUri } from '../../services/model-serving/resolve-uri.js';
 import type { RuntimeCache, RuntimeLease } from '../../services/model-serving/runtime-cache.js';
 import type { ModelSignature } from './check-infer-request.js';
 import type { ModelServerMetrics } from './model-server-metrics.js';
-import { DEFAULT_MODEL_BATCHING, type ServedModelSpec } from './served-model-spec.js';
+import { DEFAULT_MODEL_BATCHING, type ModelBatchingOptions, type ServedModelSpec } from './served-model-spec.js';
 
 /** loading → ready | failed; any → stopped. */
 export type ModelState = 'loading' | 'ready' | 'failed' | 'stopped';
@@ -39,6 +39,14 @@ interface BatchTiming {
   readonly ended: number;
 }
 
+/**
+ * The memory a batch's output and a request's slice of it share: the typed array's buffer, or for
+ * strings the buffer their elements view (onnxruntime's strings come back in one); none when empty.
+ */
+function memoryOf(t: Tensor): object | undefined {
+  return t.dtype === 'string' ? t.data[0]?.buffer : t.data.buffer;
+}
+
 /** One model of the model server: its lease on a shared runtime, its batcher, its readiness. */
 export class ServedModel {
   readonly name: string;
@@ -52,7 +60,7 @@ export class ServedModel {
    * Each batch's timing, keyed by the buffers of its outputs: the batcher hands each request
    * views over them along dim 0, so a request finds the batch that ran it.
    */
-  private readonly timings = new WeakMap<ArrayBufferLike, BatchTiming>();
+  private readonly timings = new WeakMap<object, BatchTiming>();
   /** Settles once loading and warm-up ended: true when the model is ready. */
   readonly loaded: Promise<boolean>;
   private readonly labels: { model: string; version: string };
@@ -102,6 +110,7 @@ export class ServedModel {
       this.batcherNow = createDynamicBatcher(this.timed(runtime), {
         ...DEFAULT_MODEL_BATCHING,
         ...this.spec.batching,
+        ...splitBatchDims(runtime, this.spec.batchDims ?? {}, this.spec.batching),
         name: this.name,
       });
       // Warm-up: the smallest valid inputs, so that no client request meets a cold session.
@@ -134,7 +143,10 @@ export class ServedModel {
         const started = performance.now();
         const outputs = await runtime.run(feeds);
         const timing = { started, ended: performance.now() };
-        for (const t of Object.values(outputs)) this.timings.set(t.data.buffer, timing);
+        for (const t of Object.values(outputs)) {
+          const memory = memoryOf(t);
+          if (memory !== undefined) this.timings.set(memory, timing);
+        }
         const batched = this.batcherNow?.config.inputs.find((i) => i.batchDim !== null);
         const rows = batched === undefined ? 1 : (feeds[batched.info.name]?.shape[batched.batchDim ?? 0] ?? 1);
         this.deps.metrics.batch(this.labels, rows);
@@ -162,11 +174,32 @@ export class ServedModel {
     const submitted = performance.now();
     const outputs = await batcher.submit(feeds, options);
     const first = Object.values(outputs)[0];
-    const timing = first === undefined ? undefined : this.timings.get(first.data.buffer);
+    const memory = first === undefined ? undefined : memoryOf(first);
+    const timing = memory === undefined ? undefined : this.timings.get(memory);
     if (timing !== undefined) {
       this.deps.metrics.batched(this.labels, seconds(submitted, timing.started), seconds(timing.started, timing.ended));
     }
     return outputs;
+  }
+
+  /** Most rows one batcher request may hold. */
+  get maxBatchSize(): number {
+    return this.batcherNow?.config.maxBatchSize ?? 0;
+  }
+
+  /**
+   * Runs `feeds` on the session directly, outside the batcher: for a pipeline batch larger than
+   * the batcher takes. Sessions run one call at a time in their thread, so this queues there.
+   */
+  async runUnbatched(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const runtime = this.lease?.runtime;
+    if (this.stateNow !== 'ready' || runtime === undefined) throw this.notReadyError();
+    return runtime.run(feeds);
+  }
+
+  /** False once the session can no longer run (its thread died). */
+  healthy(): boolean {
+    return this.lease?.runtime.healthy?.() !== false;
   }
 
   /** Fails queued requests, waits for running batches, hands the runtime back. */
@@ -199,4 +232,22 @@ export function warmUpFeeds(runtime: Pick<ModelRuntime, 'inputs'>, shapes: Reado
     feeds[info.name] = zeros(info.dtype, shape ?? (info.shape ?? []).map((d) => d ?? 1));
   }
   return feeds;
+}
+
+/** Batch dimensions by tensor name, split into the batcher's inputs and outputs; a name the model lacks is an error. */
+function splitBatchDims(runtime: Pick<ModelRuntime, 'inputs' | 'outputs'>, dims: Readonly<Record<string, number | null>>, batching: ServedModelSpec['batching']): Pick<ModelBatchingOptions, 'inputs' | 'outputs'> {
+  const names = Object.keys(dims);
+  if (names.length === 0) return {};
+  const inputs: Record<string, { batchDim: number | null }> = { ...batching?.inputs };
+  const outputs: Record<string, { batchDim: number | null }> = { ...batching?.outputs };
+  for (const name of names) {
+    const batchDim = dims[name] ?? null;
+    if (runtime.inputs.some((i) => i.name === name)) inputs[name] = { batchDim };
+    else if (runtime.outputs.some((o) => o.name === name)) outputs[name] = { batchDim };
+    else {
+      const known = [...runtime.inputs, ...runtime.outputs].map((t) => t.name).join(', ');
+      throw new GridlineError('INVALID_ARGUMENT', `batching.batchDims.${name}: the model has no input or output "${name}" (it has ${known})`);
+    }
+  }
+  return { inputs, outputs };
 }

@@ -16,6 +16,7 @@ export function servedModelSpec(spec: ServingSpec, useGpu: boolean): ServedModel
     uri: spec.model.uri,
     useGpu,
     warmUpShapes: spec.warmUpShapes,
+    batchDims: spec.batching.batchDims ?? {},
     batching: {
       maxBatchSize: b.maxBatchSize,
       maxQueueDelayMs: b.maxDelayMs,

@@ -35,13 +35,30 @@ describe('concatAlong', () => {
   });
 });
 
+describe('string tensors', () => {
+  const str = (shape: number[], values: string[]) => tensor('string', shape, values.map((v) => Buffer.from(v)));
+  const text = (t: { data: readonly unknown[] | ArrayLike<unknown> }) => Array.from(t.data as readonly Uint8Array[], (e) => Buffer.from(e).toString());
+
+  it('concatenate and slice along dim 0 and an inner dim, elements kept', () => {
+    const a = str([1, 2], ['a', 'b']);
+    const b = str([2, 2], ['', 'ç', 'd', 'e']);
+    const rows = concatAlong([a, b], 0);
+    expect(rows.dtype).toBe('string');
+    expect(text(rows)).toEqual(['a', 'b', '', 'ç', 'd', 'e']);
+    expect(text(sliceAlong(rows, 0, 1, 2))).toEqual(['', 'ç', 'd', 'e']);
+    const cols = concatAlong([str([2, 1], ['a', 'b']), str([2, 2], ['c', 'd', 'e', 'f'])], 1);
+    expect(text(cols)).toEqual(['a', 'c', 'd', 'b', 'e', 'f']);
+    expect(text(sliceAlong(cols, 1, 1, 2))).toEqual(['c', 'd', 'e', 'f']);
+  });
+});
+
 describe('sliceAlong', () => {
   it('views rows along dim 0 without a copy', () => {
     const t = f32([3, 2], [1, 2, 3, 4, 5, 6]);
     const s = sliceAlong(t, 0, 1, 2);
     expect(s.shape).toEqual([2, 2]);
     expect([...s.data]).toEqual([3, 4, 5, 6]);
-    expect(s.data.buffer).toBe(t.data.buffer);
+    expect((s.data as Float32Array).buffer).toBe(t.data.buffer);
   });
 
   it('copies along an inner dim', () => {

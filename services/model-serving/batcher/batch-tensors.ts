@@ -1,8 +1,17 @@
 import { GridlineError } from '../../../common/errors.js';
-import { elementCount, tensor, zeros, type Tensor, type TypedArray } from '../../../common/tensor.js';
+import { elementCount, tensor, zeros, type Tensor, type TensorData } from '../../../common/tensor.js';
 
 // Typed arrays of one dtype share `set` and `subarray`; the casts below only satisfy the union.
 type Flat = Float32Array;
+
+/** Copies src[from, from+count) to dst at `at`: one block copy, or element references for strings. */
+function copyBlock(dst: TensorData, src: TensorData, from: number, count: number, at: number): void {
+  if (Array.isArray(dst)) {
+    const d = dst as Uint8Array[];
+    const s = src as readonly Uint8Array[];
+    for (let i = 0; i < count; i++) d[at + i] = s[from + i]!;
+  } else (dst as Flat).set((src as Flat).subarray(from, from + count), at);
+}
 
 function shapeWith(shape: readonly number[], dim: number, size: number): number[] {
   return [...shape.slice(0, dim), size, ...shape.slice(dim + 1)];
@@ -28,12 +37,11 @@ export function concatAlong(parts: readonly Tensor[], dim: number): Tensor {
   const inner = elementCount(first.shape.slice(dim + 1));
   const total = parts.reduce((s, p) => s + (p.shape[dim] ?? 0), 0);
   const out = zeros(first.dtype, shapeWith(first.shape, dim, total));
-  const dst = out.data as Flat;
   let offset = 0;
   for (let o = 0; o < outer; o++) {
     for (const p of parts) {
       const block = (p.shape[dim] ?? 0) * inner;
-      dst.set((p.data as Flat).subarray(o * block, (o + 1) * block), offset);
+      copyBlock(out.data, p.data, o * block, block, offset);
       offset += block;
     }
   }
@@ -42,7 +50,8 @@ export function concatAlong(parts: readonly Tensor[], dim: number): Tensor {
 
 /**
  * Indices [start, start+count) of `t` along `dim`. When nothing precedes `dim` (dim 0, or leading
- * dims of size 1) the slice is a view over the same memory, as the rows are contiguous; else a copy.
+ * dims of size 1) the slice is a view over the same memory, as the rows are contiguous (for
+ * strings, a new array of the same elements); else a copy.
  */
 export function sliceAlong(t: Tensor, dim: number, start: number, count: number): Tensor {
   const size = t.shape[dim];
@@ -52,14 +61,12 @@ export function sliceAlong(t: Tensor, dim: number, start: number, count: number)
   const shape = shapeWith(t.shape, dim, count);
   const outer = elementCount(t.shape.slice(0, dim));
   const inner = elementCount(t.shape.slice(dim + 1));
-  const src = t.data as Flat;
-  if (outer === 1) return tensor(t.dtype, shape, src.subarray(start * inner, (start + count) * inner) as TypedArray);
-  const out = zeros(t.dtype, shape);
-  const dst = out.data as Flat;
-  const block = count * inner;
-  for (let o = 0; o < outer; o++) {
-    const from = (o * size + start) * inner;
-    dst.set(src.subarray(from, from + block), o * block);
+  if (outer === 1) {
+    const rows = t.dtype === 'string' ? t.data.slice(start * inner, (start + count) * inner) : t.data.subarray(start * inner, (start + count) * inner);
+    return tensor(t.dtype, shape, rows);
   }
+  const out = zeros(t.dtype, shape);
+  const block = count * inner;
+  for (let o = 0; o < outer; o++) copyBlock(out.data, t.data, (o * size + start) * inner, block, o * block);
   return out;
 }
