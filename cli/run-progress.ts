@@ -49,21 +49,32 @@ export async function followRun(client: CoordinatorClient, runId: string, out: N
 }
 
 /**
- * Follows a model deployment until every replica serves (or it ends): a line per change.
- * Resolves with the last view; a deployment that failed or was cancelled meanwhile resolves too.
+ * Follows a model deployment until every replica serves, it ends, or `patienceMs` passes (a
+ * deployment short of nodes waits for them forever; the CLI need not): a line per change.
+ * Resolves with the last view and whether every replica serves.
  */
-export async function followDeployment(client: CoordinatorClient, runId: string, out: NodeJS.WritableStream = process.stderr, pollMs = 250): Promise<RunView> {
+export async function followDeployment(client: CoordinatorClient, runId: string, out: NodeJS.WritableStream = process.stderr, pollMs = 250, patienceMs = 180_000): Promise<{ view: RunView; serving: boolean }> {
   let last = '';
+  const deadline = Date.now() + patienceMs;
   for (;;) {
     const view = await client.request<RunView>('GET', `/v1/runs/${encodeURIComponent(runId)}`);
     const s = view.serving;
     const line = `${view.status}: ${s ? `${s.ready}/${s.replicas} replicas ready` : ''}${view.reason ? ` (${view.reason})` : ''}`;
     if (line !== last) out.write(`${line}\n`);
     last = line;
-    if (FINAL_RUN_STATUSES.includes(view.status) || (s !== null && s.ready >= s.replicas)) {
-      if (s !== null && view.status === 'running') process.stdout.write(`model ${s.model} version ${s.version} is serving on ${s.ready} replica${s.ready === 1 ? '' : 's'}\n`);
-      else process.stdout.write(`model deployment ${runId} ${view.status}: ${view.reason ?? 'no reason given'}\n`);
-      return view;
+    // `running` is set by the coordinator's next reconcile pass, a moment after the replicas report ready.
+    const serving = s !== null && view.status === 'running' && s.ready >= s.replicas;
+    if (serving) {
+      process.stdout.write(`model ${s.model} version ${s.version} is serving on ${s.ready} replica${s.ready === 1 ? '' : 's'}\n`);
+      return { view, serving };
+    }
+    if (FINAL_RUN_STATUSES.includes(view.status)) {
+      process.stdout.write(`model deployment ${runId} ${view.status}: ${view.reason ?? 'no reason given'}\n`);
+      return { view, serving };
+    }
+    if (Date.now() > deadline) {
+      process.stdout.write(`model deployment ${runId} not fully serving after ${Math.round(patienceMs / 1000)} s (${s?.ready ?? 0}/${s?.replicas ?? '?'} ready): ${view.reason ?? ''}; it keeps trying (gridline runs ${runId})\n`);
+      return { view, serving };
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -23,6 +23,8 @@ interface Slot {
   starting: Promise<void>;
   /** Set when the replica could not even be created. */
   failure: string | null;
+  /** Its online serving is being withdrawn (node stopping): reported as draining. */
+  servingDrain: boolean;
 }
 
 /**
@@ -51,16 +53,19 @@ export class ReplicaHost {
     if (granted.length > 0 && !useGpu) {
       this.logger.info({ replica: spec.replicaId, gpus: spec.gpuIndexes }, 'replica granted simulated GPUs: running on CPU');
     }
-    const slot: Slot = { spec, replica: null, starting: Promise.resolve(), failure: null };
+    const slot: Slot = { spec, replica: null, starting: Promise.resolve(), failure: null, servingDrain: false };
     this.slots.set(spec.replicaId, slot);
     this.onChange(this.stateOf(spec, 'starting', ''));
-    const onPhase = (r: StageReplica): void => this.onChange(this.stateOf(spec, r.phase, r.message, r.processed));
+    const onPhase = (r: StageReplica): void => {
+      if (slot.servingDrain && r.phase !== 'stopped') return;
+      this.onChange(this.stateOf(spec, r.phase, r.message, r.processed));
+    };
     const started = spec.kind === 'model-server'
       ? Promise.resolve(startServingReplica(spec, { serving: this.serving, useGpu, logger: this.logger, onPhase }))
       : startStageReplica(spec, { redis: this.redis(), logger: this.logger, useGpu, runtimes: this.runtimes, serving: this.serving, onPhase });
     slot.starting = started.then((replica) => {
       slot.replica = replica;
-      this.onChange(this.stateOf(spec, replica.phase, replica.message, replica.processed));
+      onPhase(replica);
     }, (err: unknown) => {
       this.logger.error({ err, replica: spec.replicaId }, 'starting a replica failed');
       slot.failure = String((err as Error).message);
@@ -77,6 +82,22 @@ export class ReplicaHost {
     this.onChange(this.stateOf(slot.spec, 'stopped', ''));
   }
 
+  /**
+   * Reports every replica that serves a model online as draining, so the coordinator withdraws
+   * its routes while it still answers; returns how many. Refuses new replicas from now on.
+   */
+  drainServing(): number {
+    this.closing = true;
+    let count = 0;
+    for (const slot of this.slots.values()) {
+      if (slot.spec.serving === null || slot.spec.serving === undefined || slot.failure !== null) continue;
+      slot.servingDrain = true;
+      count += 1;
+      this.onChange(this.stateOf(slot.spec, 'draining', 'node stopping', slot.replica?.processed ?? 0));
+    }
+    return count;
+  }
+
   /** Stops every replica and refuses new ones (node shutdown). */
   async stopAll(drain: boolean): Promise<void> {
     this.closing = true;
@@ -87,7 +108,9 @@ export class ReplicaHost {
   states(): ReplicaState[] {
     return [...this.slots.values()].map((s) => s.failure !== null
       ? this.stateOf(s.spec, 'failed', s.failure)
-      : this.stateOf(s.spec, s.replica?.phase ?? 'starting', s.replica?.message ?? '', s.replica?.processed ?? 0));
+      : s.servingDrain && s.replica?.phase !== 'stopped'
+        ? this.stateOf(s.spec, 'draining', 'node stopping', s.replica?.processed ?? 0)
+        : this.stateOf(s.spec, s.replica?.phase ?? 'starting', s.replica?.message ?? '', s.replica?.processed ?? 0));
   }
 
   private stateOf(spec: ReplicaSpec, phase: ReplicaRunPhase, message: string, processed = 0): ReplicaState {

@@ -52,6 +52,12 @@ export interface RunningWorkerNode {
 
 export const AGENT_VERSION = '0.1.0';
 
+/**
+ * How long a stopping node keeps serving after withdrawing its routes: the coordinator
+ * republishes within 100 ms and gateways apply it as it streams in; the rest is margin.
+ */
+const SERVING_DRAIN_MS = 1_000;
+
 /** A worker node: probes GPUs, registers, keeps its control stream, runs assigned replicas. */
 export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger): Promise<RunningWorkerNode> {
   const { gpus, note } = await resolveGpus(options.gpus);
@@ -78,6 +84,10 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     models: repo.models, runtimes, logger: logger.child({ component: 'model-server' }),
   });
   const inferenceAddress = advertisedAddress(modelServer.address, options.advertiseInferenceHost ?? osHostname());
+  // Announced only once warmed up, so no gateway routes a request to a cold model; one that
+  // fails to load is left out (its reason is logged and shown by ModelReady).
+  const warm = await Promise.all(repo.models.map(async (m) => ((await modelServer.ready(m.name)) ? m : null)));
+  const announced = warm.filter((m) => m !== null);
   logger.info({ address: inferenceAddress, models: repo.models.map((m) => m.name) }, 'serving models over the Open Inference Protocol (gRPC)');
   // After the model server, so its series are served whenever one runs.
   let metrics: WorkerMetrics | null = null;
@@ -118,7 +128,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
       labels: { ...options.labels },
       inferenceAddress,
       // Only the repository's models: placed ones are announced by the coordinator's own routes.
-      servedModels: repo.models.map((m) => ({ name: m.name, version: m.version ?? '1' })),
+      servedModels: announced.map((m) => ({ name: m.name, version: m.version ?? '1' })),
       resources: {
         cpu: options.cpu ?? cpus().length,
         memoryBytes: String(options.memoryBytes ?? totalmem()),
@@ -170,7 +180,10 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     gpus,
     fatal,
     async stop({ drain = false } = {}) {
-      // Leave the control stream first: the coordinator stops sending work here and, once the
+      // Serving replicas first: they report draining, the coordinator's routes drop this node,
+      // and gateways stop sending here before the models go, so no online request is refused.
+      if (replicas.drainServing() > 0) await new Promise((r) => setTimeout(r, SERVING_DRAIN_MS));
+      // Then leave the control stream: the coordinator stops sending work here and, once the
       // lease runs out, places these replicas elsewhere while the chunks in hand finish.
       const draining = replicas.stopAll(drain);
       try {

@@ -31,6 +31,6 @@ export async function runsCommand(client: CoordinatorClient, id: string | undefi
 }
 
 export async function cancelCommand(client: CoordinatorClient, id: string): Promise<void> {
-  const res = await client.request<{ runId: string; status: string }>('DELETE', `/v1/runs/${encodeURIComponent(id)}`);
-  process.stdout.write(`run ${res.runId} ${res.status}\n`);
+  const res = await client.request<{ runId: string; status: string; kind?: string }>('DELETE', `/v1/runs/${encodeURIComponent(id)}`);
+  process.stdout.write(res.kind === 'ModelDeployment' ? `model deployment ${res.runId} deleted: its replicas stop and its routes go\n` : `run ${res.runId} ${res.status}\n`);
 }

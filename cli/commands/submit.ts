@@ -10,8 +10,8 @@ export async function submitCommand(file: string, wait: boolean, client: Coordin
   if (kind === 'ModelDeployment') {
     process.stdout.write(`model deployment ${runId} submitted\n`);
     if (!wait) return { code: 0, view: null, runId };
-    const view = await followDeployment(client, runId);
-    return { code: view.status === 'running' ? 0 : 1, view, runId };
+    const { view, serving } = await followDeployment(client, runId);
+    return { code: serving ? 0 : 1, view, runId };
   }
   process.stdout.write(`run ${runId} submitted\n`);
   if (!wait) return { code: 0, view: null, runId };

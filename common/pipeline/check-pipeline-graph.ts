@@ -28,6 +28,15 @@ export function checkPipelineGraph(spec: PipelineSpec): RawIssue[] {
     }
   });
 
+  // A node serves a model by name: two exposed stages may not claim the same one.
+  const exposedBy = new Map<string, number>();
+  spec.stages.forEach((stage, i) => {
+    if (stage.type !== 'model-serving' || !stage.expose) return;
+    const first = exposedBy.get(stage.model.name);
+    if (first === undefined) exposedBy.set(stage.model.name, i);
+    else issues.push({ path: ['spec', 'stages', i, 'model', 'name'], message: `model "${stage.model.name}" is already exposed by spec.stages[${first}]: exposed models need distinct names` });
+  });
+
   const graph = linearStageGraph(spec.stages.length);
   for (const i of graph.cyclic) {
     issues.push({ path: ['spec', 'stages', i], message: `stage "${spec.stages[i]?.name ?? i}" is part of a cycle` });

@@ -252,6 +252,12 @@ describe('parsePipeline: errors', () => {
     expect(issue.message).toMatch(/^invalid name "Demo_1": 1-63 lowercase letters/);
   });
 
+  it('two exposed stages serving one model name', () => {
+    const twice = VALID.replace('uri: "file:m.onnx" }', 'uri: "file:m.onnx" }\n      expose: true\n    - name: model2\n      type: model-serving\n      model: { name: m, runtime: onnx, uri: "file:m.onnx" }\n      expose: true');
+    const issue = only(issuesOf(twice));
+    expect(issue).toMatchObject({ path: 'spec.stages[2].model.name', message: 'model "m" is already exposed by spec.stages[1]: exposed models need distinct names' });
+  });
+
   it('duplicate stage name', () => {
     const issue = only(issuesOf(VALID.replace('    - name: model', '    - name: prep')));
     expect(issue).toEqual({ path: 'spec.stages[1].name', line: 14, column: 13, message: 'duplicate stage name "prep" (first used by spec.stages[0])' });

@@ -60,7 +60,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   app.delete('/v1/runs/:id', async (req, res) => {
     const run = await deps.runs.cancel(req.params.id);
-    res.json({ runId: run.id, status: run.status });
+    res.json({ runId: run.id, kind: run.spec.kind, status: run.status });
   });
 
   app.get('/v1/nodes', (_req, res) => {

@@ -8,7 +8,7 @@ const node = (id: string, state: NodeRecord['state'], address: string | null, mo
 });
 
 describe('modelRoutes', () => {
-  it('groups replicas by model version, marks only ready nodes ready, drops lost nodes and nodes without a server', () => {
+  it('groups replicas by model version, routes to nodes that hold their lease, drops lost nodes and nodes without a server', () => {
     const routes = modelRoutes([
       node('b', 'ready', '127.0.0.1:2', [{ name: 'cls', version: '1' }]),
       node('a', 'disconnected', '127.0.0.1:1', [{ name: 'cls', version: '1' }, { name: 'vad', version: '3' }]),
@@ -16,8 +16,8 @@ describe('modelRoutes', () => {
       node('d', 'ready', null, []),
     ]);
     expect(routes).toEqual([
-      { model: 'cls', version: '1', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: false }, { id: 'b', address: '127.0.0.1:2', ready: true }] },
-      { model: 'vad', version: '3', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: false }] },
+      { model: 'cls', version: '1', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: true }, { id: 'b', address: '127.0.0.1:2', ready: true }] },
+      { model: 'vad', version: '3', replicas: [{ id: 'a', address: '127.0.0.1:1', ready: true }] },
     ]);
   });
 

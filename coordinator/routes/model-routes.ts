@@ -14,8 +14,9 @@ export interface ServingRoute {
  * The routing table: every model version a node serves — from its own model repository, or
  * through replicas the coordinator placed there — with the node's inference address. A node
  * serves a model version once however many replicas run it there, so a route lists nodes. Only
- * replicas that are running on `ready` nodes take requests; the others stay listed (not ready) so
- * a gateway keeps its connection warm through a short blip. Pure, sorted, deterministic.
+ * replicas that are running on nodes holding their lease take requests; the others (starting,
+ * draining, on a draining node) stay listed as not ready so a gateway keeps its connection warm.
+ * Lost nodes are dropped. Pure, sorted, deterministic.
  */
 export function modelRoutes(nodes: readonly NodeRecord[], serving: readonly ServingRoute[] = []): ModelRouteView[] {
   const byKey = new Map<string, { model: string; version: string; replicas: Map<string, ReplicaRouteView> }>();
@@ -26,7 +27,10 @@ export function modelRoutes(nodes: readonly NodeRecord[], serving: readonly Serv
       route = { model, version, replicas: new Map() };
       byKey.set(key, route);
     }
-    const ready = running && node.state === 'ready';
+    // A disconnected node still holds its lease (and after a coordinator restart every node is
+    // disconnected until it reconnects): keep routing to it; the gateway's retries and ejection
+    // cover one that is really gone, and the lease sweep removes it within three heartbeats.
+    const ready = running && (node.state === 'ready' || node.state === 'disconnected');
     const seen = route.replicas.get(node.id);
     if (seen === undefined || (!seen.ready && ready)) route.replicas.set(node.id, { id: node.id, address: node.inferenceAddress!, ready });
   };

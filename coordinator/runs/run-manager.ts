@@ -24,6 +24,13 @@ function planWorkload(runId: string, spec: WorkloadSpec, keyPrefix: string): Run
   return spec.kind === 'ModelDeployment' ? planDeployment(runId, spec, keyPrefix) : planRun(runId, spec, keyPrefix);
 }
 
+/** The model names a workload serves online. */
+function servedNames(spec: WorkloadSpec): string[] {
+  return spec.kind === 'ModelDeployment'
+    ? [spec.model.name]
+    : spec.stages.flatMap((s) => (s.type === 'model-serving' && s.expose ? [s.model.name] : []));
+}
+
 /** A replica serving a model online, as routes see it. */
 export interface ServingReplica {
   readonly replicaId: string;
@@ -136,9 +143,15 @@ export class RunManager {
       createdAt: new Date(this.now()).toISOString(), startedAt: null, finishedAt: null,
       stages: plan.stages, spec,
     };
-    await this.store.saveAssignments(plan.assignments);
-    await this.store.saveRun(run);
+    // Taken before the first await, so a concurrent submit of the same model sees it (checkServedNames).
     this.runs.set(id, run);
+    try {
+      await this.store.saveAssignments(plan.assignments);
+      await this.store.saveRun(run);
+    } catch (err) {
+      this.runs.delete(id);
+      throw err;
+    }
     for (const a of plan.assignments) this.assignments.set(a.replicaId, a);
     // Queued now, processed once the source replica is up: the queue is the hand-off.
     if (spec.kind === 'Pipeline') await this.queues.startSource(id, plan.stages[0]!.queue);
@@ -211,21 +224,19 @@ export class RunManager {
     return out;
   }
 
-  /** One model version is served by one workload at a time: a second would fight over its name on every node. */
+  /**
+   * One model name is served by one workload at a time: a node's model server holds a model by
+   * name, so a second workload (another version, another uri) would be refused on any node the
+   * two share. Exposed stages of one pipeline are checked by the pipeline's graph pass.
+   */
   private checkServedNames(spec: WorkloadSpec): void {
-    const wanted = spec.kind === 'ModelDeployment'
-      ? [spec.model.name]
-      : spec.stages.flatMap((s) => (s.type === 'model-serving' && s.expose ? [s.model.name] : []));
-    const version = spec.kind === 'ModelDeployment' ? spec.model.version : '1';
+    const wanted = servedNames(spec);
     for (const run of this.runs.values()) {
       if (FINAL_RUN_STATUSES.includes(run.status)) continue;
-      const served = run.spec.kind === 'ModelDeployment'
-        ? [{ name: run.spec.model.name, version: run.spec.model.version }]
-        : run.spec.stages.flatMap((s) => (s.type === 'model-serving' && s.expose ? [{ name: s.model.name, version: '1' }] : []));
-      const clash = served.find((m) => wanted.includes(m.name) && m.version === version);
-      if (clash) {
-        throw new GridlineError('CONFLICT', `model ${clash.name} version ${clash.version} is already served by ${run.id}: delete it first (gridline cancel ${run.id}) or use another model name or version`, {
-          details: { model: clash.name, version: clash.version, servedBy: run.id },
+      const clash = servedNames(run.spec).find((name) => wanted.includes(name));
+      if (clash !== undefined) {
+        throw new GridlineError('CONFLICT', `model ${clash} is already served by ${run.id}: delete it first (gridline cancel ${run.id}) or use another model name`, {
+          details: { model: clash, servedBy: run.id },
         });
       }
     }
@@ -243,7 +254,8 @@ export class RunManager {
     if (!a || a.nodeId !== nodeId) return;
     if (a.phase === report.phase && a.message === report.message) return;
     this.update({ ...a, phase: report.phase, message: report.message, ...(report.phase === 'running' ? { restarts: 0 } : {}) });
-    if (report.phase === 'failed') void this.reconcileNow();
+    // A failure needs handling now; a serving replica coming up moves its deployment to running.
+    if (report.phase === 'failed' || (report.phase === 'running' && a.kind === 'model-server')) void this.reconcileNow();
   }
 
   /** Reconciles a node's own list of replicas with the assignment table. */
@@ -311,7 +323,23 @@ export class RunManager {
     if (unbound.length === 0) return;
     const result = place(this.registry.views(), this.boundPlacements(), unbound.map((a) => a.request));
     const changed: Assignment[] = [];
-    for (const p of result.placements) {
+    // A node serves a model once: a deployment's second replica on the same node would only
+    // claim resources twice. Spreading ranks such nodes last, so a repeat means no other fits.
+    const servingOn = new Set<string>();
+    for (const a of this.assignments.values()) if (a.kind === 'model-server' && a.nodeId !== null) servingOn.add(`${a.request.group}\u0000${a.nodeId}`);
+    const unplaced = [...result.unplaced];
+    const placements = result.placements.filter((p) => {
+      const a = this.assignments.get(p.replicaId);
+      if (a?.kind !== 'model-server') return true;
+      const key = `${a.request.group}\u0000${p.nodeId}`;
+      if (!servingOn.has(key)) {
+        servingOn.add(key);
+        return true;
+      }
+      unplaced.push({ replicaId: p.replicaId, summary: `every node that fits already serves a replica of this deployment (one per node)`, reasons: [] });
+      return false;
+    });
+    for (const p of placements) {
       const a = this.assignments.get(p.replicaId);
       if (!a || a.nodeId !== null) continue; // its run ended while placement ran
       const bound: Assignment = {
@@ -321,7 +349,7 @@ export class RunManager {
       this.assignments.set(a.replicaId, bound);
       changed.push(bound);
     }
-    for (const u of result.unplaced) {
+    for (const u of unplaced) {
       const a = this.assignments.get(u.replicaId);
       if (!a) continue;
       if (a.unplacedReason === u.summary && a.unplacedSince !== null) continue;
@@ -330,7 +358,7 @@ export class RunManager {
       changed.push(next);
     }
     await this.store.saveAssignments(changed);
-    for (const p of result.placements) {
+    for (const p of placements) {
       const a = this.assignments.get(p.replicaId);
       if (!a || a.nodeId !== p.nodeId) continue;
       this.logger.info({ replica: a.replicaId, node: p.nodeId, gpus: p.gpus.map((g) => g.index) }, 'replica placed');
@@ -385,14 +413,17 @@ export class RunManager {
 
   /**
    * A deployment serves until deleted. A replica that fails (a load error, its node's model
-   * server refusing it) is placed again; one that fails MAX_SERVING_RESTARTS times without ever
-   * running fails the deployment with its message (a wrong uri never loads anywhere).
+   * server refusing it) is placed again with backoff; if a deployment that never served has a
+   * replica fail more than MAX_SERVING_RESTARTS times, the deployment fails with its message (a
+   * wrong uri never loads anywhere).
    */
   private async reconcileDeployment(run: RunRecord, mine: readonly Assignment[]): Promise<void> {
     for (const a of mine) {
       if (a.phase !== 'failed' || a.nodeId === null) continue;
       const restarts = (a.restarts ?? 0) + 1;
-      if (restarts > MAX_SERVING_RESTARTS) {
+      // Once the deployment has served, one replica's trouble (a bad node) never takes the others
+      // down: it keeps being placed again, the backoff capped at 30 s.
+      if (restarts > MAX_SERVING_RESTARTS && run.startedAt === null) {
         await this.finish(run, 'failed', `replica ${a.replicaId} failed ${restarts} times; last on node ${a.nodeId}: ${a.message}`);
         return;
       }

@@ -1,4 +1,4 @@
-import { GridlineError, toGridlineError } from '../../common/errors.js';
+import { GridlineError, isGridlineError, toGridlineError } from '../../common/errors.js';
 import type { Item } from '../../common/item.js';
 import type { ModelServingStage } from '../../common/pipeline/types.js';
 import { zeros, type Tensor } from '../../common/tensor.js';
@@ -233,6 +233,9 @@ export async function createModelExecutor(stage: ModelServingStage, runtime: Mod
             if (f !== undefined && item !== undefined) writeOutputs(item, outputs);
           });
         } catch (err) {
+          // A busy or restarting model (queue full, deadline passed behind online requests, a
+          // session that died) is no fault of the items: fail the chunk so it is retried later.
+          if (isGridlineError(err) && (err.retryable || err.code === 'UNAVAILABLE' || err.code === 'DEADLINE_EXCEEDED')) throw err;
           for (const f of batch) fail(f.index, err, 'MODEL_ERROR');
         }
       }

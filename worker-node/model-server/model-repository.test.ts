@@ -66,3 +66,63 @@ describe('readModelRepository', () => {
     }
   });
 });
+
+describe('readModelRepository: per-model config.json', () => {
+  let repo: string;
+
+  beforeAll(() => {
+    repo = mkdtempSync(join(tmpdir(), 'gridline-repo-config-'));
+    const model = (name: string, config?: string): void => {
+      mkdirSync(join(repo, name, '1'), { recursive: true });
+      symlinkSync(CLS, join(repo, name, '1', 'model.onnx'));
+      if (config !== undefined) writeFileSync(join(repo, name, 'config.json'), config);
+    };
+    model('plain');
+    model('unbatched', JSON.stringify({ batching: { maxBatchSize: 1 } }));
+    model('empty-config', '{}');
+    model('typo', JSON.stringify({ batching: { maxBatchsize: 1 } }));
+    model('not-json', '{ batching: ');
+  });
+
+  afterAll(() => {
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('lays a model folder\'s batching over the repository-wide one', async () => {
+    const found = await readModelRepository(repo, { batching: { maxBatchSize: 8, maxQueueDelayMs: 2 } });
+    const batching = Object.fromEntries(found.models.map((m) => [m.name, m.batching]));
+    expect(batching).toEqual({
+      'empty-config': { maxBatchSize: 8, maxQueueDelayMs: 2 },
+      plain: { maxBatchSize: 8, maxQueueDelayMs: 2 },
+      unbatched: { maxBatchSize: 1, maxQueueDelayMs: 2 },
+    });
+  });
+
+  it('takes a config.json alone when the repository sets no batching', async () => {
+    const found = await readModelRepository(repo);
+    expect(found.models.find((m) => m.name === 'unbatched')?.batching).toEqual({ maxBatchSize: 1 });
+    expect(found.models.find((m) => m.name === 'plain')).not.toHaveProperty('batching');
+  });
+
+  it('skips a model whose config.json is not JSON or names an unknown field, saying why', async () => {
+    const found = await readModelRepository(repo);
+    const reasons = Object.fromEntries(found.skipped.map((s) => [s.name, s.reason]));
+    expect(Object.keys(reasons).sort()).toEqual(['not-json', 'typo']);
+    expect(reasons['not-json']).toMatch(/config\.json is not readable JSON/);
+    expect(reasons['typo']).toMatch(/config\.json: batching.*maxBatchsize/);
+  });
+
+  it('serves a model without batching: one request per batch', async () => {
+    const runtimes = new RuntimeCache((path, o) => createThreadedOnnxRuntime(path, { ...o, intraOpThreads: 1 }), 0);
+    const { models } = await readModelRepository(repo);
+    const server = await startModelServer({ host: '127.0.0.1', port: 0, models: models.filter((m) => m.name === 'unbatched'), runtimes, logger: silentLogger });
+    try {
+      expect(await server.ready('unbatched')).toBe(true);
+      // batchSizes runs from 0 to maxBatchSize: the file's maxBatchSize 1 reached the batcher.
+      expect(server.stats('unbatched')?.batchSizes).toHaveLength(2);
+    } finally {
+      await server.stop();
+      await runtimes.closeAll();
+    }
+  });
+});

@@ -1,11 +1,37 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import { GridlineError } from '../../common/errors.js';
 import type { ModelBatchingOptions, ServedModelSpec } from './served-model-spec.js';
 
 /** The file a version folder must hold. */
 export const MODEL_FILE = 'model.onnx';
+
+/**
+ * Optional per-model settings beside the version folders: `<repo>/<model>/config.json`, e.g.
+ * `{ "batching": { "maxBatchSize": 1 } }` to turn dynamic batching off for that model. Its
+ * batching fields go over the repository-wide ones; ranges are checked when the model loads.
+ */
+export const MODEL_CONFIG_FILE = 'config.json';
+
+const batchDim = z.strictObject({ batchDim: z.number().int().nullable() });
+const modelConfigSchema = z.strictObject({
+  batching: z.strictObject({
+    maxBatchSize: z.number(),
+    maxQueueDelayMs: z.number(),
+    preferredBatchSizes: z.array(z.number()),
+    priorityLevels: z.number(),
+    defaultPriority: z.number(),
+    maxQueueSize: z.number(),
+    defaultTimeoutMs: z.number(),
+    maxInflightBatches: z.number(),
+    inputs: z.record(z.string(), batchDim),
+    outputs: z.record(z.string(), batchDim),
+  }).partial().optional(),
+});
+
+type ModelConfig = z.infer<typeof modelConfigSchema>;
 
 export interface ModelRepositoryOptions {
   /** Applied to every model found. */
@@ -41,10 +67,28 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** A model folder's config.json: null when there is none, a reason string when it is unusable. */
+async function readModelConfig(dir: string): Promise<ModelConfig | null | string> {
+  const path = join(dir, MODEL_CONFIG_FILE);
+  if (!(await isFile(path))) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    return `${path} is not readable JSON: ${(err as Error).message}`;
+  }
+  const parsed = modelConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top)'}: ${i.message}`);
+  return `${path}: ${problems.join('; ')}`;
+}
+
 /**
  * Reads a Triton-style model repository: `<repo>/<model>/<version>/model.onnx`, versions being
  * positive integers. Each model is served at its highest version holding a model file; folders
  * and files that fit no such pattern (dot files, `config.pbtxt`, a `latest` folder) are ignored.
+ * A model folder may hold a `config.json` (MODEL_CONFIG_FILE); one that does not parse skips the
+ * model with the reason, rather than serving it with settings its owner did not ask for.
  * Symbolic links are followed. Throws MODEL_LOAD_FAILED when the repository cannot be read.
  */
 export async function readModelRepository(repo: string, options: ModelRepositoryOptions = {}): Promise<ModelRepository> {
@@ -73,11 +117,17 @@ export async function readModelRepository(repo: string, options: ModelRepository
       skipped.push({ name, reason: `no version folder (a positive integer) holding ${MODEL_FILE} in ${dir}` });
       continue;
     }
+    const config = await readModelConfig(dir);
+    if (typeof config === 'string') {
+      skipped.push({ name, reason: config });
+      continue;
+    }
+    const batching = config?.batching === undefined ? options.batching : { ...options.batching, ...config.batching };
     models.push({
       name,
       version: chosen,
       uri: pathToFileURL(join(dir, chosen, MODEL_FILE)).href,
-      ...(options.batching === undefined ? {} : { batching: options.batching }),
+      ...(batching === undefined ? {} : { batching }),
       ...(options.useGpu === undefined ? {} : { useGpu: options.useGpu }),
     });
   }

@@ -68,7 +68,10 @@ export interface ModelServer {
   stop(): Promise<void>;
 }
 
-const PLATFORM = 'onnxruntime_onnx';
+/** OIP `platform`: Triton's name for ONNX models; TF.js graph models (`.json`) get their own. */
+function platformOf(uri: string): string {
+  return /\.json$/i.test(uri) ? 'tensorflowjs_graph' : 'onnxruntime_onnx';
+}
 
 export interface ServedModelHold {
   readonly model: ServedModel;
@@ -226,7 +229,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       return {
         name: model.name,
         versions: [model.version],
-        platform: PLATFORM,
+        platform: platformOf(model.spec.uri),
         inputs: signature.inputs.map(tensorMetadata),
         outputs: signature.outputs.map(tensorMetadata),
       };

@@ -27,6 +27,12 @@ export function servedModelSpec(spec: ServingSpec, useGpu: boolean): ServedModel
   };
 }
 
+/**
+ * How long pipeline items wait behind online requests before their chunk fails (retryable, so
+ * BullMQ retries it with backoff): online traffic goes first, but a chunk must not wait forever.
+ */
+const PIPELINE_TIMEOUT_MS = 120_000;
+
 /** A served model as a runtime for pipeline items: batched at low priority, oversized batches direct. */
 function pipelineRuntime(model: ServedModel): ModelRuntime {
   const signature = model.signature;
@@ -36,7 +42,9 @@ function pipelineRuntime(model: ServedModel): ModelRuntime {
     outputs: signature.outputs,
     run: (feeds: Record<string, Tensor>) => {
       const rows = Object.values(feeds)[0]?.shape[0] ?? 1;
-      return rows > model.maxBatchSize ? model.runUnbatched(feeds) : model.infer(feeds, { priority: PIPELINE_PRIORITY });
+      return rows > model.maxBatchSize
+        ? model.runUnbatched(feeds)
+        : model.infer(feeds, { priority: PIPELINE_PRIORITY, timeoutMs: PIPELINE_TIMEOUT_MS });
     },
     // The session belongs to the model server; releasing the lease is what lets it go.
     close: () => Promise.resolve(),
