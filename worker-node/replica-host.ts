@@ -46,6 +46,13 @@ export class ReplicaHost {
   ) {}
 
   start(spec: ReplicaSpec): void {
+    const existing = this.slots.get(spec.replicaId);
+    // A failed replica started again (the coordinator restarts it under the same id, and its
+    // Stop may have been lost with the stream) gets a fresh slot; anything else is a resend.
+    if (existing !== undefined && (existing.failure !== null || existing.replica?.phase === 'failed')) {
+      this.slots.delete(spec.replicaId);
+      void existing.replica?.stop(false).catch(() => undefined);
+    }
     if (this.closing || this.slots.has(spec.replicaId)) return;
     const granted = this.gpus.filter((g) => spec.gpuIndexes.includes(g.index));
     // Simulated GPUs exist for scheduling only: the model still runs on the CPU provider.

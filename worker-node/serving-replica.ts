@@ -45,6 +45,13 @@ export function startServingReplica(spec: ReplicaSpec, deps: ServingReplicaDeps)
     phase = 'running';
     log.info('serving replica ready');
     deps.onPhase(replica);
+    // Its session died later: report it, so the coordinator withdraws the route and restarts it.
+    lease.onFailure((reason) => {
+      if (phase !== 'running') return;
+      phase = 'failed';
+      message = `MODEL_ERROR: ${reason}`;
+      deps.onPhase(replica);
+    });
   }, (err: unknown) => {
     if (phase !== 'starting') return;
     const error = toGridlineError(err);

@@ -27,6 +27,11 @@ export interface WorkerNodeOptions {
   readonly redisUrl?: string;
   readonly cpu?: number;
   readonly memoryBytes?: number;
+  /**
+   * onnxruntime intra-op threads per model session (default: one per core). On a node that also
+   * runs the gateway or many models, fewer threads avoid contention.
+   */
+  readonly modelThreads?: number;
   /** How long an unused model stays loaded (default 60 s). */
   readonly modelKeepAliveMs?: number;
   /** A Triton-style folder (`<model>/<version>/model.onnx`) to serve over OIP gRPC. */
@@ -71,7 +76,8 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
   });
 
   // Loaded models stay warm this long after their last replica stops, so the next run skips the load.
-  const runtimes = new RuntimeCache((path, o) => createModelRuntime(path, o), options.modelKeepAliveMs ?? 60_000);
+  const threads = options.modelThreads;
+  const runtimes = new RuntimeCache((path, o) => createModelRuntime(path, { ...o, ...(threads === undefined ? {} : { intraOpThreads: threads }) }), options.modelKeepAliveMs ?? 60_000);
   // The node's OIP model server always runs: it serves the repository's models (if any) and
   // whatever model deployments and exposed stages the coordinator places here. It listens before
   // registering, so the node announces a ready address.

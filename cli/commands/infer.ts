@@ -73,17 +73,39 @@ export async function inferCommand(model: string, options: InferCommandOptions, 
   return 0;
 }
 
+/** IEEE 754 half-precision bits as a number. */
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/** Printable values: FP16 as numbers, BYTES as UTF-8 text (base64 when not UTF-8), 64-bit integers as decimal strings. */
 function values(t: Tensor): (number | string | boolean)[] {
-  return Array.from(t.data as ArrayLike<number | bigint | string | boolean>, (v) => (typeof v === 'bigint' ? v.toString() : v));
+  if (t.dtype === 'string') {
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    return Array.from(t.data, (bytes) => {
+      try {
+        return utf8.decode(bytes);
+      } catch {
+        return `base64:${Buffer.from(bytes).toString('base64')}`;
+      }
+    });
+  }
+  if (t.dtype === 'float16') return Array.from(t.data as Uint16Array, halfToNumber);
+  return Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 /** `name DATATYPE [shape]`, the values (the first 16 of a large tensor), and per-row argmax for a [N,K] float output. */
 function describeOutput(name: string, t: Tensor): string {
   const all = values(t);
-  const shown = all.slice(0, 16).map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : String(v)));
+  const shown = all.slice(0, 16).map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : typeof v === 'string' && t.dtype === 'string' ? JSON.stringify(v) : String(v)));
   let text = `  ${name} ${oipDatatypeOf(t.dtype)} [${t.shape.join(',')}]: ${shown.join(' ')}${all.length > 16 ? ` … (${all.length} values)` : ''}\n`;
   const [rows, cols] = t.shape;
-  if (t.shape.length === 2 && (t.dtype === 'float32' || t.dtype === 'float64') && rows !== undefined && cols !== undefined && cols > 1 && rows <= 16) {
+  if (t.shape.length === 2 && (t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16') && rows !== undefined && cols !== undefined && cols > 1 && rows <= 16) {
     for (let r = 0; r < rows; r++) {
       let best = 0;
       for (let k = 1; k < cols; k++) if ((all[r * cols + k] as number) > (all[r * cols + best] as number)) best = k;

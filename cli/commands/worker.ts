@@ -13,6 +13,7 @@ export interface WorkerCommandOptions {
   readonly inferenceHost?: string;
   readonly inferencePort?: number;
   readonly advertiseInferenceHost?: string;
+  readonly modelThreads?: number;
   /** Undefined: GRIDLINE_WORKER_METRICS_PORT, else no metrics endpoint. */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
@@ -41,6 +42,7 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     ...(options.inferenceHost ? { inferenceHost: options.inferenceHost } : {}),
     ...(options.inferencePort !== undefined ? { inferencePort: options.inferencePort } : {}),
     ...(options.advertiseInferenceHost ? { advertiseInferenceHost: options.advertiseInferenceHost } : {}),
+    ...(options.modelThreads !== undefined ? { modelThreads: options.modelThreads } : {}),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     ...(options.metricsHost ? { metricsHost: options.metricsHost } : {}),
   }, logger);

@@ -51,8 +51,14 @@ export class GatewayClient {
 
   private async decode(res: Response): Promise<InferResponse> {
     const header = res.headers.get(INFERENCE_HEADER_CONTENT_LENGTH);
-    const body = new Uint8Array(await res.arrayBuffer());
+    const body = new Uint8Array(await res.arrayBuffer().catch((err: unknown) => {
+      throw this.transportError(err);
+    }));
     return decodeRestResponse(body, header === null ? null : Number(header));
+  }
+
+  private transportError(err: unknown): GridlineError {
+    return transportErrorOf(err, this.baseUrl, this.timeoutMs);
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
@@ -60,8 +66,7 @@ export class GatewayClient {
     try {
       res = await fetch(new URL(path, this.baseUrl), { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new GridlineError('UNAVAILABLE', `cannot reach the gateway at ${this.baseUrl} (${cause}): start one with \`gridline up\` or \`gridline gateway\`, or set GRIDLINE_GATEWAY`, { retryable: true, cause: err });
+      throw this.transportError(err);
     }
     if (res.ok) return res;
     const text = await res.text();
@@ -74,6 +79,15 @@ export class GatewayClient {
     }
     throw new GridlineError(CODE_OF_STATUS[res.status] ?? 'INTERNAL', `the gateway answered ${res.status}: ${message}`);
   }
+}
+
+/** A timeout says so; anything else means nothing answers at the address. */
+function transportErrorOf(err: unknown, baseUrl: string, timeoutMs: number): GridlineError {
+  if ((err as Error).name === 'TimeoutError') {
+    return new GridlineError('DEADLINE_EXCEEDED', `the gateway at ${baseUrl} gave no answer within ${timeoutMs} ms`, { retryable: true, cause: err });
+  }
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+  return new GridlineError('UNAVAILABLE', `cannot reach the gateway at ${baseUrl} (${cause}): start one with \`gridline up\` or \`gridline gateway\`, or set GRIDLINE_GATEWAY`, { retryable: true, cause: err });
 }
 
 export function defaultGatewayUrl(): string {

@@ -31,7 +31,7 @@ describe('kind: ModelDeployment', () => {
       replicas: 1,
       resources: { cpu: 1, memory: 512 * 2 ** 20, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'required' },
       nodeSelector: {},
-      batching: { maxBatchSize: 8, maxDelayMs: 2, preferredBatchSizes: [], maxQueueSize: 256, timeoutMs: 30_000, batchDims: {} },
+      batching: { maxBatchSize: 8, maxDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 256, timeoutMs: 30_000, batchDims: {} },
       warmUpShapes: {},
     });
     expect(Object.isFrozen(spec)).toBe(true);

@@ -321,24 +321,20 @@ export class RunManager {
     const now = this.now();
     const unbound = [...this.assignments.values()].filter((a) => a.nodeId === null && activeIds.has(a.runId) && (a.notBefore ?? 0) <= now);
     if (unbound.length === 0) return;
-    const result = place(this.registry.views(), this.boundPlacements(), unbound.map((a) => a.request));
-    const changed: Assignment[] = [];
     // A node serves a model once: a deployment's second replica on the same node would only
-    // claim resources twice. Spreading ranks such nodes last, so a repeat means no other fits.
-    const servingOn = new Set<string>();
-    for (const a of this.assignments.values()) if (a.kind === 'model-server' && a.nodeId !== null) servingOn.add(`${a.request.group}\u0000${a.nodeId}`);
-    const unplaced = [...result.unplaced];
-    const placements = result.placements.filter((p) => {
-      const a = this.assignments.get(p.replicaId);
-      if (a?.kind !== 'model-server') return true;
-      const key = `${a.request.group}\u0000${p.nodeId}`;
-      if (!servingOn.has(key)) {
-        servingOn.add(key);
-        return true;
-      }
-      unplaced.push({ replicaId: p.replicaId, summary: `every node that fits already serves a replica of this deployment (one per node)`, reasons: [] });
-      return false;
-    });
+    // claim resources twice. Spreading ranks such nodes last, so a repeat means no other node
+    // fits: such replicas stay unplaced, and placement runs again without them so the capacity
+    // they took in the first pass goes to the others.
+    const first = place(this.registry.views(), this.boundPlacements(), unbound.map((a) => a.request));
+    const repeats = this.repeatedServing(first.placements);
+    const result = repeats.size === 0
+      ? first
+      : place(this.registry.views(), this.boundPlacements(), unbound.filter((a) => !repeats.has(a.replicaId)).map((a) => a.request));
+    const changed: Assignment[] = [];
+    const unplaced = [...result.unplaced, ...[...repeats].map((replicaId) => ({
+      replicaId, summary: 'every node that fits already serves a replica of this deployment (one per node)', reasons: [],
+    }))];
+    const placements = result.placements;
     for (const p of placements) {
       const a = this.assignments.get(p.replicaId);
       if (!a || a.nodeId !== null) continue; // its run ended while placement ran
@@ -500,6 +496,21 @@ export class RunManager {
     this.logger.warn({ node: nodeId, replicas: moved.length }, 'node lost: its replicas will be placed elsewhere');
     this.store.saveAssignments(moved).catch((err: unknown) => this.logger.error({ err }, 'saving re-placed assignments failed'));
     return moved.length;
+  }
+
+  /** Deployment replicas that `placements` would put on a node already serving their deployment. */
+  private repeatedServing(placements: readonly Placement[]): Set<string> {
+    const servingOn = new Set<string>();
+    for (const a of this.assignments.values()) if (a.kind === 'model-server' && a.nodeId !== null) servingOn.add(`${a.request.group}\u0000${a.nodeId}`);
+    const repeats = new Set<string>();
+    for (const p of placements) {
+      const a = this.assignments.get(p.replicaId);
+      if (a?.kind !== 'model-server') continue;
+      const key = `${a.request.group}\u0000${p.nodeId}`;
+      if (servingOn.has(key)) repeats.add(p.replicaId);
+      else servingOn.add(key);
+    }
+    return repeats;
   }
 
   private sendStart(a: Assignment): void {

@@ -7,6 +7,8 @@ import { createThreadedOnnxRuntime } from './threaded-runtime.js';
 export interface CreateModelRuntimeOptions {
   readonly useGpu: boolean;
   readonly logger: Logger;
+  /** onnxruntime intra-op threads per session (default: onnxruntime's, one per core). */
+  readonly intraOpThreads?: number;
 }
 
 /** The model files createModelRuntime accepts, for messages. */

@@ -14,6 +14,8 @@ export interface ServingLease {
    * maximum runs on the session directly. Only valid once `ready` settled.
    */
   runtime(): ModelRuntime;
+  /** Calls `listener` if the served model stops being servable after it was ready (its session died). */
+  onFailure(listener: (reason: string) => void): void;
   release(): Promise<void>;
 }
 

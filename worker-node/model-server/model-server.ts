@@ -279,6 +279,15 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       checkModelSpecs([spec]);
       const version = spec.version ?? '1';
       let model = models.get(spec.name);
+      if (model?.state === 'failed') {
+        // A model that failed (its load, or its session later) is loaded afresh for a new holder;
+        // the old holders' releases no longer touch the new entry.
+        const failed = model;
+        models.delete(spec.name);
+        holders.delete(spec.name);
+        void failed.close();
+        model = undefined;
+      }
       if (model !== undefined && (model.spec.uri !== spec.uri || model.version !== version)) {
         throw new GridlineError('CONFLICT', `model ${spec.name} is already served here as version ${model.version} from ${model.spec.uri}; cannot also serve version ${version} from ${spec.uri}`, {
           details: { model: spec.name },

@@ -3,8 +3,12 @@ import type { DynamicBatcherOptions } from '../../services/model-serving/batcher
 /** Batching of one served model: the batcher's options, every one optional. */
 export type ModelBatchingOptions = Partial<Omit<DynamicBatcherOptions, 'name'>>;
 
-/** The model server's defaults, Triton-like: small batches, a short wait to fill them. */
-export const DEFAULT_MODEL_BATCHING = Object.freeze({ maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 1024 });
+/**
+ * The model server's defaults, Triton-like: small batches and no wait to fill them. Batches still
+ * grow while the model is busy (requests queue behind the running batch), so a lone request pays
+ * no delay and a loaded model runs full batches.
+ */
+export const DEFAULT_MODEL_BATCHING = Object.freeze({ maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 1024 });
 
 /** One model the server serves. */
 export interface ServedModelSpec {

@@ -61,6 +61,7 @@ export class ServedModel {
    * views over them along dim 0, so a request finds the batch that ran it.
    */
   private readonly timings = new WeakMap<object, BatchTiming>();
+  private readonly failureListeners = new Set<(reason: string) => void>();
   /** Settles once loading and warm-up ended: true when the model is ready. */
   readonly loaded: Promise<boolean>;
   private readonly labels: { model: string; version: string };
@@ -141,7 +142,15 @@ export class ServedModel {
       close: () => runtime.close(),
       run: async (feeds) => {
         const started = performance.now();
-        const outputs = await runtime.run(feeds);
+        let outputs: Record<string, Tensor>;
+        try {
+          outputs = await runtime.run(feeds);
+        } catch (err) {
+          // A session whose thread died answers nothing again: stop being ready, so the holders
+          // (a serving replica, an exposed stage) report it and a fresh one is loaded.
+          if (runtime.healthy?.() === false) this.markFailed(`the model session died: ${err instanceof Error ? err.message : String(err)}`);
+          throw err;
+        }
         const timing = { started, ended: performance.now() };
         for (const t of Object.values(outputs)) {
           const memory = memoryOf(t);
@@ -180,6 +189,22 @@ export class ServedModel {
       this.deps.metrics.batched(this.labels, seconds(submitted, timing.started), seconds(timing.started, timing.ended));
     }
     return outputs;
+  }
+
+  /** Calls `listener` once if the model stops being servable after it was ready; returns the unsubscribe. */
+  onFailure(listener: (reason: string) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  private markFailed(reason: string): void {
+    if (this.stateNow !== 'ready') return;
+    this.stateNow = 'failed';
+    this.reasonNow = reason;
+    this.deps.metrics.ready(this.labels, false);
+    this.deps.logger.error({ model: this.name, version: this.version, reason }, `model ${this.name} version ${this.version}: not ready: ${reason}`);
+    for (const listener of [...this.failureListeners]) listener(reason);
+    this.failureListeners.clear();
   }
 
   /** Most rows one batcher request may hold. */

@@ -60,7 +60,7 @@ export function modelServerHost(server: ModelServer): ServingHost {
       try {
         hold = server.acquire(servedModelSpec(spec, useGpu));
       } catch (err) {
-        return { ready: Promise.reject(err as Error), runtime: () => { throw err; }, release: () => Promise.resolve() };
+        return { ready: Promise.reject(err as Error), runtime: () => { throw err; }, onFailure: () => undefined, release: () => Promise.resolve() };
       }
       const { model } = hold;
       const ready = model.loaded.then((ok) => {
@@ -71,7 +71,7 @@ export function modelServerHost(server: ModelServer): ServingHost {
       });
       // Callers may never await `ready` (a replica stopped while loading): no unhandled rejection.
       ready.catch(() => undefined);
-      return { ready, runtime: () => pipelineRuntime(model), release: () => hold.release() };
+      return { ready, runtime: () => pipelineRuntime(model), onFailure: (listener) => void model.onFailure(listener), release: () => hold.release() };
     },
   };
 }
