@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   UNSCHEDULABLE: { http: 409, grpc: 9, summary: 'No registered node can satisfy a stage replica\'s resources; details say which resource is short on which nodes.' },
   MODEL_LOAD_FAILED: { http: 500, grpc: 13, summary: 'A model file could not be found or loaded by its runtime.' },
   MODEL_ERROR: { http: 500, grpc: 13, summary: 'The runtime failed while running a model.' },
+  RESOURCE_EXHAUSTED: { http: 429, grpc: 8, summary: 'A bounded queue is full (a served model\'s batcher on every replica): refused at once rather than queued; retry with backoff.' },
   UNAVAILABLE: { http: 503, grpc: 14, summary: 'A dependency (Redis, the coordinator, a node) cannot be reached; retrying may help.' },
   DEADLINE_EXCEEDED: { http: 504, grpc: 4, summary: 'An operation did not finish within its deadline.' },
   CANCELLED: { http: 409, grpc: 1, summary: 'The run or operation was cancelled.' },

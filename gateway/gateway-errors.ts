@@ -3,8 +3,7 @@ import { grpcStatusOf, httpStatusOf } from '../common/error-codes.js';
 import { GridlineError, isGridlineError } from '../common/errors.js';
 
 /**
- * A failure that already has a gRPC status: what a replica answered (passed on as it is), or one
- * the gateway gives for which gridline has no error code (RESOURCE_EXHAUSTED: every replica full).
+ * A failure that already has a gRPC status: what a replica answered, passed on as it is.
  * Statuses become HTTP statuses only at the edge (statusForHttp).
  */
 export class UpstreamError extends Error {
@@ -15,8 +14,8 @@ export class UpstreamError extends Error {
 }
 
 /** Every replica (or the gateway's own per-replica cap) refused the request: 429 / RESOURCE_EXHAUSTED. */
-export function overloaded(message: string): UpstreamError {
-  return new UpstreamError(status.RESOURCE_EXHAUSTED, message);
+export function overloaded(message: string): GridlineError {
+  return new GridlineError('RESOURCE_EXHAUSTED', message, { retryable: true });
 }
 
 /** The gRPC status of anything thrown inside the gateway. */

@@ -42,7 +42,7 @@ describe('kind: ModelDeployment', () => {
     const spec = parseWorkload(text, { sourceName: 'orientation.yaml' });
     if (spec.kind !== 'ModelDeployment') throw new Error('expected a deployment');
     expect(spec.replicas).toBe(2);
-    expect(spec.batching.preferredBatchSizes).toEqual([8, 16, 32]);
+    expect(spec.batching).toMatchObject({ maxBatchSize: 32, maxDelayMs: 0, preferredBatchSizes: [] });
     expect(spec.warmUpShapes).toEqual({ x: [1, 3, 48, 192] });
   });
 

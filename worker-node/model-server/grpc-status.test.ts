@@ -17,7 +17,7 @@ describe('toGrpcError', () => {
   });
 
   it('answers a full queue with RESOURCE_EXHAUSTED, retryable', () => {
-    const full = new GridlineError('UNAVAILABLE', 'm: queue full', { retryable: true, details: { reason: QUEUE_FULL } });
+    const full = new GridlineError('RESOURCE_EXHAUSTED', 'm: queue full', { retryable: true, details: { reason: QUEUE_FULL } });
     const err = toGrpcError(full);
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(err.metadata?.get('gridline-code')).toEqual([QUEUE_FULL]);

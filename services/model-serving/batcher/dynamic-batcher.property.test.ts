@@ -180,9 +180,9 @@ describe('DynamicBatcher (property)', () => {
             expect(t.value?.y?.shape).toEqual([t.rows, t.width]);
             expect([...(t.value?.y?.data ?? [])]).toEqual(Array(t.rows * t.width).fill(t.id + 1));
           } else {
-            expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'CANCELLED', 'MODEL_ERROR']).toContain(t.error?.code);
+            expect(['RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'CANCELLED', 'MODEL_ERROR']).toContain(t.error?.code);
             if (t.error?.code === 'MODEL_ERROR') expect(t.dispatches).toBe(1);
-            if (t.error?.code === 'UNAVAILABLE') expect(t.dispatches).toBe(0);
+            if (t.error?.code === 'RESOURCE_EXHAUSTED') expect(t.dispatches).toBe(0);
           }
         }
         const stats = batcher.stats();

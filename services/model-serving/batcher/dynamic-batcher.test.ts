@@ -196,7 +196,7 @@ describe('DynamicBatcher', () => {
     expect(batcher.stats().computeSeconds.count).toBe(2);
   });
 
-  it('turns requests away at once with a retryable UNAVAILABLE when the queue is full', async () => {
+  it('turns requests away at once with a retryable RESOURCE_EXHAUSTED when the queue is full', async () => {
     const { rt, batcher } = setup({ maxBatchSize: 1, maxQueueSize: 2 });
     const a = track(batcher.submit(req(0)));
     await turns();
@@ -205,7 +205,7 @@ describe('DynamicBatcher', () => {
     const full = track(batcher.submit(req(3)));
     await turns(1);
     expect(full.settled).toBe('rejected');
-    expect(full.error).toMatchObject({ code: 'UNAVAILABLE', retryable: true, details: { reason: QUEUE_FULL, queued: 2, maxQueueSize: 2 } });
+    expect(full.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', retryable: true, details: { reason: QUEUE_FULL, queued: 2, maxQueueSize: 2 } });
     expect(full.error?.message).toMatch(/queue full/);
     while (rt.finishNext()) await turns();
     await turns();

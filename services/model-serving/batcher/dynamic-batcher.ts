@@ -260,8 +260,8 @@ export function createDynamicBatcher(runtime: ModelRuntime, options: DynamicBatc
     }
     if (queue.size >= config.maxQueueSize) {
       stats.requests.rejected++;
-      // details.reason lets the gateway answer 429 / RESOURCE_EXHAUSTED rather than 503.
-      return Promise.reject(new GridlineError('UNAVAILABLE', `${name}: queue full (${queue.size} requests waiting)`, {
+      // Refused at once, not queued: the gateway tries another replica or answers 429.
+      return Promise.reject(new GridlineError('RESOURCE_EXHAUSTED', `${name}: queue full (${queue.size} requests waiting)`, {
         retryable: true,
         details: { reason: QUEUE_FULL, queued: queue.size, maxQueueSize: config.maxQueueSize },
       }));
