@@ -46,7 +46,7 @@ describe('coordinator REST API', () => {
     expect(view.replicas.every((r) => r.nodeId === null)).toBe(true);
 
     const cancel = await api(`/v1/runs/${runId}`, { method: 'DELETE' });
-    expect(await cancel.json()).toEqual({ runId, status: 'cancelled' });
+    expect(await cancel.json()).toEqual({ runId, kind: 'Pipeline', status: 'cancelled' });
     const again = await api(`/v1/runs/${runId}`, { method: 'DELETE' });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('CONFLICT');

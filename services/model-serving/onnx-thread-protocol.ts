@@ -22,9 +22,14 @@ export function wireBuffer(t: Tensor): ArrayBuffer {
   return copy.buffer;
 }
 
+/** Which runtime a model thread hosts: onnxruntime (createOnnxRuntime) or TF.js (createTfjsRuntime). */
+export type ThreadRuntimeKind = 'onnx' | 'tfjs';
+
 export interface ThreadInit {
+  readonly kind: ThreadRuntimeKind;
   readonly path: string;
   readonly useGpu: boolean;
+  /** onnxruntime only; TF.js has no such setting. */
   readonly intraOpThreads?: number;
   readonly name: string;
 }

@@ -2,12 +2,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { toGridlineError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { tensorFromBytes, type Tensor } from '../../common/tensor.js';
-import { createOnnxRuntime } from './onnx-runtime.js';
+import type { ModelRuntime } from './model-runtime.js';
 import { wireBuffer, type FromThread, type ThreadInit, type ToThread, type WireTensor } from './onnx-thread-protocol.js';
 
-// Runs one onnxruntime session off the main thread: onnxruntime-node loads and runs models
-// synchronously, and a 1 s inference on the main thread would stall heartbeats and BullMQ lock
-// renewals (the node would look dead and its jobs stalled).
+// Runs one model session (onnxruntime or TF.js, as the init says) off the main thread: both load
+// and run models synchronously, and a 1 s inference on the main thread would stall heartbeats and
+// BullMQ lock renewals (the node would look dead and its jobs stalled).
 
 const port = parentPort!;
 const init = workerData as ThreadInit;
@@ -26,11 +26,35 @@ function toWire(t: Tensor): [WireTensor, ArrayBuffer] {
   return [{ dtype: t.dtype, shape: t.shape, buffer }, buffer];
 }
 
+/**
+ * The runtime the init names, imported only then: an ONNX thread never loads TF.js and a TF.js
+ * thread never loads onnxruntime. TF.js state is per thread, so each TF.js thread picks its own
+ * backend (tfjs-node-gpu, tfjs-node, wasm) and logs it.
+ */
+async function load(): Promise<ModelRuntime> {
+  switch (init.kind) {
+    case 'onnx': {
+      const { createOnnxRuntime } = await import('./onnx-runtime.js');
+      return createOnnxRuntime(init.path, {
+        useGpu: init.useGpu, logger, name: init.name,
+        ...(init.intraOpThreads === undefined ? {} : { intraOpThreads: init.intraOpThreads }),
+      });
+    }
+    case 'tfjs': {
+      const { createTfjsRuntime } = await import('./tfjs-runtime.js');
+      return createTfjsRuntime(init.path, { useGpu: init.useGpu, logger, name: init.name });
+    }
+  }
+}
+
+function fromWire(feeds: Readonly<Record<string, WireTensor>>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, w] of Object.entries(feeds)) out[name] = tensorFromBytes(w.dtype, w.shape, new Uint8Array(w.buffer));
+  return out;
+}
+
 try {
-  const runtime = await createOnnxRuntime(init.path, {
-    useGpu: init.useGpu, logger, name: init.name,
-    ...(init.intraOpThreads === undefined ? {} : { intraOpThreads: init.intraOpThreads }),
-  });
+  const runtime = await load();
   post({ type: 'ready', inputs: runtime.inputs, outputs: runtime.outputs });
   const inFlight = new Set<Promise<unknown>>();
   port.on('message', (msg: ToThread) => {
@@ -42,9 +66,8 @@ try {
       });
       return;
     }
-    const feeds: Record<string, Tensor> = {};
-    for (const [name, w] of Object.entries(msg.feeds)) feeds[name] = tensorFromBytes(w.dtype, w.shape, new Uint8Array(w.buffer));
-    const running = runtime.run(feeds);
+    // Decoded inside the chain: a malformed feed fails its run rather than crashing the thread.
+    const running = Promise.resolve(msg.feeds).then((feeds) => runtime.run(fromWire(feeds)));
     inFlight.add(running);
     void running.finally(() => inFlight.delete(running)).catch(() => undefined);
     running.then((outputs) => {

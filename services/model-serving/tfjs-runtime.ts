@@ -9,7 +9,7 @@ import type { ModelRuntime, TensorInfo } from './model-runtime.js';
 import { readTfjsGraphModel } from './tfjs-model-files.js';
 
 export interface TfjsRuntimeOptions {
-  /** Prefer @tensorflow/tfjs-node-gpu when installed (see chooseBackend for the per-process catch). */
+  /** Prefer @tensorflow/tfjs-node-gpu when installed (see chooseBackend for the per-thread catch). */
   readonly useGpu: boolean;
   readonly logger: Logger;
   /** Name used in log lines (default: the file name, or the folder's for model.json). */
@@ -121,8 +121,9 @@ async function tryBackends(useGpu: boolean): Promise<ChosenBackend> {
 }
 
 /**
- * TF.js has one backend per process, so the first model loaded picks it (its useGpu decides
- * whether tfjs-node-gpu is tried) and every later model runs on the same one.
+ * TF.js has one backend per JS thread (its state is module state), so the first model loaded in a
+ * thread picks it (its useGpu decides whether tfjs-node-gpu is tried) and every later model in that
+ * thread runs on the same one. createThreadedTfjsRuntime gives each model a thread of its own.
  */
 let chosen: Promise<ChosenBackend> | null = null;
 
@@ -135,7 +136,7 @@ function chooseBackend(useGpu: boolean): Promise<ChosenBackend> {
   return chosen;
 }
 
-/** Live TF.js tensors and their bytes, process-wide (tests and metrics watch for leaks). */
+/** Live TF.js tensors and their bytes in this thread (tests and metrics watch for leaks). */
 export function tfjsMemory(): { numTensors: number; numBytes: number } {
   const m = tf.memory();
   return { numTensors: m.numTensors, numBytes: m.numBytes };
@@ -222,9 +223,10 @@ function defaultName(path: string): string {
 
 /**
  * Loads a TF.js graph model (model.json + weight shards) from a local path with the best TF.js
- * backend this process has (tfjs-node-gpu, tfjs-node, else WebAssembly), logging the one used.
+ * backend this thread has (tfjs-node-gpu, tfjs-node, else WebAssembly), logging the one used.
  * The one file that loads TF.js. Runs are serialized (one backend, one model state) and every
- * tensor they create is disposed before they resolve.
+ * tensor they create is disposed before they resolve. Inference blocks the calling thread: serve
+ * through createThreadedTfjsRuntime, which calls this inside a worker thread.
  */
 export async function createTfjsRuntime(path: string, options: TfjsRuntimeOptions): Promise<ModelRuntime> {
   const name = options.name ?? defaultName(path);
@@ -242,7 +244,7 @@ export async function createTfjsRuntime(path: string, options: TfjsRuntimeOption
   if (options.useGpu && !backend.onGpu) {
     const why = backend.triedGpu
       ? backend.skipped.join('; ') || 'tfjs-node-gpu found no CUDA device'
-      : 'TF.js has one backend per process, chosen by an earlier model that had no GPU';
+      : 'TF.js has one backend per thread, chosen by an earlier model that had no GPU';
     logger.warn({ ...fields, reason: why }, `model ${name}: no TF.js GPU backend (${why}), running on ${backend.label}`);
   } else {
     logger.info(fields, `model ${name}: TF.js running on ${backend.label}${options.useGpu ? '' : ' (no GPU assigned)'}`);

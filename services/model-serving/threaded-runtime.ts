@@ -1,28 +1,54 @@
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GridlineError } from '../../common/errors.js';
 import type { ErrorCode } from '../../common/error-codes.js';
 import type { Logger } from '../../common/logger.js';
 import { tensorFromBytes, type Tensor } from '../../common/tensor.js';
 import type { ModelRuntime } from './model-runtime.js';
-import { wireBuffer, type FromThread, type ThreadInit, type ToThread, type WireTensor } from './onnx-thread-protocol.js';
+import {
+  wireBuffer, type FromThread, type ThreadInit, type ThreadRuntimeKind, type ToThread, type WireTensor,
+} from './onnx-thread-protocol.js';
 
 export interface ThreadedRuntimeOptions {
   readonly useGpu: boolean;
   readonly logger: Logger;
+  /** onnxruntime intra-op threads; ignored by TF.js. */
   readonly intraOpThreads?: number;
+  /** Name used in log lines and errors (default: the file name, or the folder's for a TF.js model.json). */
   readonly name?: string;
 }
 
+/** An ONNX model session in its own worker thread (see createThreadedRuntime). */
+export function createThreadedOnnxRuntime(path: string, options: ThreadedRuntimeOptions): Promise<ModelRuntime> {
+  return createThreadedRuntime('onnx', path, options);
+}
+
 /**
- * An ONNX model session in its own worker thread, behind the same ModelRuntime interface.
- * Loading and inference never block the node's event loop, so heartbeats, queue lock renewals
- * and I/O for the next chunk go on while the model computes. Inputs are copied once into the
- * message and outputs are transferred back without a copy.
+ * A TF.js graph model in its own worker thread (see createThreadedRuntime). The thread has its
+ * own TF.js, so it picks and logs its own backend, whatever other models in the process run on.
  */
-export async function createThreadedOnnxRuntime(path: string, options: ThreadedRuntimeOptions): Promise<ModelRuntime> {
-  const name = options.name ?? basename(path);
-  const init: ThreadInit = { path, useGpu: options.useGpu, name, ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }) };
+export function createThreadedTfjsRuntime(path: string, options: ThreadedRuntimeOptions): Promise<ModelRuntime> {
+  return createThreadedRuntime('tfjs', path, options);
+}
+
+/** The default name createOnnxRuntime / createTfjsRuntime would give, known here without loading either. */
+function defaultName(kind: ThreadRuntimeKind, path: string): string {
+  const file = basename(path);
+  return kind === 'tfjs' && file === 'model.json' ? `${basename(dirname(path))}/${file}` : file;
+}
+
+/**
+ * A model session (onnxruntime or TF.js, by kind) in its own worker thread, behind the same
+ * ModelRuntime interface. Loading and inference never block the node's event loop, so
+ * heartbeats, queue lock renewals and I/O for the next chunk go on while the model computes.
+ * Inputs are copied once into the message and outputs are transferred back without a copy.
+ */
+export async function createThreadedRuntime(kind: ThreadRuntimeKind, path: string, options: ThreadedRuntimeOptions): Promise<ModelRuntime> {
+  const name = options.name ?? defaultName(kind, path);
+  const init: ThreadInit = {
+    kind, path, useGpu: options.useGpu, name,
+    ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+  };
   const worker = new Worker(new URL('./onnx-thread-entry.mjs', import.meta.url), { workerData: init });
   const pending = new Map<number, { resolve: (t: Record<string, Tensor>) => void; reject: (e: Error) => void }>();
   let nextId = 1;

@@ -49,6 +49,18 @@ describe('readModelRepository', () => {
     expect(found.skipped).toEqual([{ name: 'empty', reason: expect.stringContaining('model.onnx') as string }]);
   });
 
+  it('takes a TF.js graph model (model.json) where a version holds no model.onnx', async () => {
+    const tf = mkdtempSync(join(tmpdir(), 'gridline-repo-tf-'));
+    try {
+      mkdirSync(join(tf, 'emotion', '2'), { recursive: true });
+      writeFileSync(join(tf, 'emotion', '2', 'model.json'), '{}');
+      const found = await readModelRepository(tf);
+      expect(found.models).toEqual([{ name: 'emotion', version: '2', uri: pathToFileURL(join(tf, 'emotion', '2', 'model.json')).href }]);
+    } finally {
+      rmSync(tf, { recursive: true, force: true });
+    }
+  });
+
   it('fails with MODEL_LOAD_FAILED for a repository that cannot be read', async () => {
     await expect(readModelRepository(join(repo, 'missing'))).rejects.toMatchObject({ code: 'MODEL_LOAD_FAILED' });
   });

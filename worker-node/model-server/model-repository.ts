@@ -6,7 +6,8 @@ import { GridlineError } from '../../common/errors.js';
 import type { ModelBatchingOptions, ServedModelSpec } from './served-model-spec.js';
 
 /** The file a version folder must hold. */
-export const MODEL_FILE = 'model.onnx';
+/** The model files a version folder may hold, in the order they are looked for: ONNX, then a TF.js graph model. */
+export const MODEL_FILES: readonly string[] = ['model.onnx', 'model.json'];
 
 /**
  * Optional per-model settings beside the version folders: `<repo>/<model>/config.json`, e.g.
@@ -84,8 +85,8 @@ async function readModelConfig(dir: string): Promise<ModelConfig | null | string
 }
 
 /**
- * Reads a Triton-style model repository: `<repo>/<model>/<version>/model.onnx`, versions being
- * positive integers. Each model is served at its highest version holding a model file; folders
+ * Reads a Triton-style model repository: `<repo>/<model>/<version>/model.onnx` (or `model.json`,
+ * a TF.js graph model with its weight files beside it), versions being positive integers. Each model is served at its highest version holding a model file; folders
  * and files that fit no such pattern (dot files, `config.pbtxt`, a `latest` folder) are ignored.
  * A model folder may hold a `config.json` (MODEL_CONFIG_FILE); one that does not parse skips the
  * model with the reason, rather than serving it with settings its owner did not ask for.
@@ -106,15 +107,15 @@ export async function readModelRepository(repo: string, options: ModelRepository
     const versions = (await readdir(dir))
       .filter((v) => /^[1-9]\d{0,15}$/.test(v))
       .sort((a, b) => Number(b) - Number(a));
-    let chosen: string | undefined;
+    let chosen: { version: string; file: string } | undefined;
     for (const version of versions) {
-      if (await isFile(join(dir, version, MODEL_FILE))) {
-        chosen = version;
-        break;
+      for (const file of MODEL_FILES) {
+        if (chosen === undefined && (await isFile(join(dir, version, file)))) chosen = { version, file };
       }
+      if (chosen !== undefined) break;
     }
     if (chosen === undefined) {
-      skipped.push({ name, reason: `no version folder (a positive integer) holding ${MODEL_FILE} in ${dir}` });
+      skipped.push({ name, reason: `no version folder (a positive integer) holding ${MODEL_FILES.join(' or ')} in ${dir}` });
       continue;
     }
     const config = await readModelConfig(dir);
@@ -125,8 +126,8 @@ export async function readModelRepository(repo: string, options: ModelRepository
     const batching = config?.batching === undefined ? options.batching : { ...options.batching, ...config.batching };
     models.push({
       name,
-      version: chosen,
-      uri: pathToFileURL(join(dir, chosen, MODEL_FILE)).href,
+      version: chosen.version,
+      uri: pathToFileURL(join(dir, chosen.version, chosen.file)).href,
       ...(batching === undefined ? {} : { batching }),
       ...(options.useGpu === undefined ? {} : { useGpu: options.useGpu }),
     });
