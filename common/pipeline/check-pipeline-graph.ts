@@ -1,4 +1,5 @@
 import { checkFieldFlow } from './check-field-flow.js';
+import { runtimeMismatch } from './check-model-runtime.js';
 import type { RawIssue } from './pipeline-issues.js';
 import { DNS_LABEL, DNS_LABEL_HINT, MAX_REPLICAS, RESERVED_STAGE_NAMES } from './pipeline-limits.js';
 import { linearStageGraph } from './stage-graph.js';
@@ -26,6 +27,12 @@ export function checkPipelineGraph(spec: PipelineSpec): RawIssue[] {
     if (stage.replicas < 1 || stage.replicas > MAX_REPLICAS) {
       issues.push({ path: [...at, 'replicas'], message: `replicas must be between 1 and ${MAX_REPLICAS}, got ${stage.replicas}` });
     }
+  });
+
+  spec.stages.forEach((stage, i) => {
+    if (stage.type !== 'model-serving') return;
+    const mismatch = runtimeMismatch(stage.model.runtime, stage.model.uri);
+    if (mismatch !== null) issues.push({ path: ['spec', 'stages', i, 'model', 'runtime'], message: mismatch });
   });
 
   // A node serves a model by name: two exposed stages may not claim the same one.

@@ -26,15 +26,7 @@ export function normalizePipeline(doc: PipelineDocument): PipelineSpec {
 
 function normalizeStage(stage: DocumentStage): UserStage {
   const defaults = PIPELINE_DEFAULTS[stage.type];
-  const r = stage.resources;
-  const resources: ResourceRequest = {
-    cpu: r?.cpu === undefined ? defaults.resources.cpu : parseCpu(r.cpu),
-    memory: bytes(r?.memory) ?? defaults.resources.memory,
-    gpu: r?.gpu ?? defaults.resources.gpu,
-    gpuMemory: bytes(r?.gpuMemory) ?? defaults.resources.gpuMemory,
-    gpuModel: r?.gpuModel ?? defaults.resources.gpuModel,
-    gpuPolicy: r?.gpuPolicy ?? defaults.resources.gpuPolicy,
-  };
+  const resources = normalizeResources(stage.resources, defaults.resources);
   const base = {
     name: stage.name,
     replicas: stage.replicas ?? PIPELINE_DEFAULTS.replicas,
@@ -65,6 +57,18 @@ function normalizeStage(stage: DocumentStage): UserStage {
     preprocess: stage.preprocess ?? [],
     postprocess: stage.postprocess ?? [],
     expose: stage.expose ?? PIPELINE_DEFAULTS.expose,
+  };
+}
+
+/** Resources as written (quantities as strings or numbers, fields optional) → the request with every default filled. */
+export function normalizeResources(r: DocumentStage['resources'], defaults: ResourceRequest): ResourceRequest {
+  return {
+    cpu: r?.cpu === undefined ? defaults.cpu : parseCpu(r.cpu),
+    memory: bytes(r?.memory) ?? defaults.memory,
+    gpu: r?.gpu ?? defaults.gpu,
+    gpuMemory: bytes(r?.gpuMemory) ?? defaults.gpuMemory,
+    gpuModel: r?.gpuModel ?? defaults.gpuModel,
+    gpuPolicy: r?.gpuPolicy ?? defaults.gpuPolicy,
   };
 }
 

@@ -65,6 +65,11 @@ describe('kind: ModelDeployment', () => {
     expect(issues).toMatchObject([{ path: 'spec.batching.preferredBatchSizes[1]', message: 'preferred batch size 8 is above maxBatchSize 4' }]);
   });
 
+  it('refuses a runtime the model file does not match', () => {
+    const issues = issuesOf(VALID.replace('runtime: onnx', 'runtime: tfjs'));
+    expect(issues).toMatchObject([{ path: 'spec.model.runtime', line: 8, message: expect.stringMatching(/is an ONNX model: set runtime: onnx/) as string }]);
+  });
+
   it('refuses an unknown kind, naming the kinds', () => {
     const issues = issuesOf(VALID.replace('kind: ModelDeployment', 'kind: Deployment'));
     expect(issues).toMatchObject([{ path: 'kind', line: 2, message: 'unknown kind "Deployment": expected one of Pipeline, ModelDeployment' }]);

