@@ -88,9 +88,10 @@ program.command('worker')
   .option('--inference-port <port>', 'model server port (0 = any free port)', int('--inference-port'), 0)
   .option('--advertise-inference-host <host>', 'host gateways dial when --inference-host is 0.0.0.0 (default: this machine\'s hostname)')
   .option('--model-threads <n>', 'onnxruntime threads per model session (GRIDLINE_MODEL_THREADS; default: one per core)', int('--model-threads'), process.env.GRIDLINE_MODEL_THREADS ? Number(process.env.GRIDLINE_MODEL_THREADS) : undefined)
+  .option('--model-spin-wait <on|off>', 'whether idle onnxruntime threads spin (GRIDLINE_MODEL_SPIN_WAIT; default on; off on nodes shared with a gateway or many models)', process.env.GRIDLINE_MODEL_SPIN_WAIT)
   .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on this port (GRIDLINE_WORKER_METRICS_PORT; 0 = any free port; default: off)', int('--metrics-port'))
   .option('--metrics-host <host>', 'address /metrics and /healthz listen on', '127.0.0.1')
-  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number; advertiseInferenceHost?: string; modelThreads?: number; metricsPort?: number; metricsHost: string }) => {
+  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number; advertiseInferenceHost?: string; modelThreads?: number; modelSpinWait?: string; metricsPort?: number; metricsHost: string }) => {
     process.exitCode = await workerCommand({ ...o, joinToken: o.joinToken }, createLogger({ name: 'worker' }));
   });
 

@@ -32,6 +32,8 @@ export interface WorkerNodeOptions {
    * runs the gateway or many models, fewer threads avoid contention.
    */
   readonly modelThreads?: number;
+  /** Whether idle onnxruntime threads spin waiting for work (default: onnxruntime's, yes). */
+  readonly modelSpinWait?: boolean;
   /** How long an unused model stays loaded (default 60 s). */
   readonly modelKeepAliveMs?: number;
   /** A Triton-style folder (`<model>/<version>/model.onnx`) to serve over OIP gRPC. */
@@ -76,8 +78,11 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
   });
 
   // Loaded models stay warm this long after their last replica stops, so the next run skips the load.
-  const threads = options.modelThreads;
-  const runtimes = new RuntimeCache((path, o) => createModelRuntime(path, { ...o, ...(threads === undefined ? {} : { intraOpThreads: threads }) }), options.modelKeepAliveMs ?? 60_000);
+  const threading = {
+    ...(options.modelThreads === undefined ? {} : { intraOpThreads: options.modelThreads }),
+    ...(options.modelSpinWait === undefined ? {} : { spinWait: options.modelSpinWait }),
+  };
+  const runtimes = new RuntimeCache((path, o) => createModelRuntime(path, { ...o, ...threading }), options.modelKeepAliveMs ?? 60_000);
   // The node's OIP model server always runs: it serves the repository's models (if any) and
   // whatever model deployments and exposed stages the coordinator places here. It listens before
   // registering, so the node announces a ready address.

@@ -14,6 +14,8 @@ export interface WorkerCommandOptions {
   readonly inferencePort?: number;
   readonly advertiseInferenceHost?: string;
   readonly modelThreads?: number;
+  /** on | off (default: onnxruntime's, on). */
+  readonly modelSpinWait?: string;
   /** Undefined: GRIDLINE_WORKER_METRICS_PORT, else no metrics endpoint. */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
@@ -32,6 +34,10 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
   const coordinator = options.coordinator.replace(/^grpc:\/\//, '');
+  const spin = options.modelSpinWait?.trim().toLowerCase();
+  if (spin !== undefined && spin !== '' && spin !== 'on' && spin !== 'off') {
+    throw new GridlineError('INVALID_ARGUMENT', `--model-spin-wait must be on or off, got "${options.modelSpinWait}"`);
+  }
   const metricsPort = options.metricsPort ?? portFromEnv('GRIDLINE_WORKER_METRICS_PORT');
   const node = await startWorkerNode({
     coordinator, joinToken, labels,
@@ -43,6 +49,7 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     ...(options.inferencePort !== undefined ? { inferencePort: options.inferencePort } : {}),
     ...(options.advertiseInferenceHost ? { advertiseInferenceHost: options.advertiseInferenceHost } : {}),
     ...(options.modelThreads !== undefined ? { modelThreads: options.modelThreads } : {}),
+    ...(spin === 'on' || spin === 'off' ? { modelSpinWait: spin === 'on' } : {}),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     ...(options.metricsHost ? { metricsHost: options.metricsHost } : {}),
   }, logger);

@@ -9,6 +9,8 @@ export interface CreateModelRuntimeOptions {
   readonly logger: Logger;
   /** onnxruntime intra-op threads per session (default: onnxruntime's, one per core); TF.js ignores it. */
   readonly intraOpThreads?: number;
+  /** onnxruntime idle threads spin waiting for work (default yes). */
+  readonly spinWait?: boolean;
 }
 
 /** The model files createModelRuntime accepts, for messages. */

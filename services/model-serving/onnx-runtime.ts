@@ -12,6 +12,12 @@ export interface OnnxRuntimeOptions {
   readonly logger: Logger;
   /** Threads for one operator (onnxruntime's default: one per physical core). */
   readonly intraOpThreads?: number;
+  /**
+   * Whether idle onnxruntime threads spin waiting for work (onnxruntime's default: yes). Spinning
+   * buys latency on a machine of its own; on a node shared with a gateway, other models or stage
+   * replicas, spinning threads burn the cores the rest needs.
+   */
+  readonly spinWait?: boolean;
   /** Name used in log lines (default: the file name). */
   readonly name?: string;
 }
@@ -42,11 +48,14 @@ function fromOrt(name: string, value: ort.OnnxValue): Tensor {
   return tensor(t.type, t.dims, t.data as TypedArray);
 }
 
-async function createSession(path: string, providers: string[], threads: number | undefined): Promise<ort.InferenceSession> {
+async function createSession(path: string, providers: string[], options: Pick<OnnxRuntimeOptions, 'intraOpThreads' | 'spinWait'>): Promise<ort.InferenceSession> {
+  const spin = options.spinWait === undefined ? undefined : options.spinWait ? '1' : '0';
   return ort.InferenceSession.create(path, {
     executionProviders: providers,
     graphOptimizationLevel: 'all',
-    ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
+    ...(options.intraOpThreads === undefined ? {} : { intraOpNumThreads: options.intraOpThreads }),
+    // Session config entries (session.intra_op.allow_spinning, ...), as onnxruntime names them.
+    ...(spin === undefined ? {} : { extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } } }),
   });
 }
 
@@ -67,7 +76,7 @@ export async function createOnnxRuntime(path: string, options: OnnxRuntimeOption
   let reason: string | null = null;
   if (options.useGpu && cudaFailure === null) {
     try {
-      session = await createSession(path, ['cuda', 'cpu'], options.intraOpThreads);
+      session = await createSession(path, ['cuda', 'cpu'], options);
       logger.info({ model: name, provider: 'cuda' }, `model ${name}: running on CUDA`);
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
@@ -80,7 +89,7 @@ export async function createOnnxRuntime(path: string, options: OnnxRuntimeOption
   }
   if (session === undefined) {
     try {
-      session = await createSession(path, ['cpu'], options.intraOpThreads);
+      session = await createSession(path, ['cpu'], options);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new GridlineError('MODEL_LOAD_FAILED', `model ${name}: onnxruntime cannot load ${path}: ${why}`, { cause: err });

@@ -31,6 +31,8 @@ export interface ThreadInit {
   readonly useGpu: boolean;
   /** onnxruntime only; TF.js has no such setting. */
   readonly intraOpThreads?: number;
+  /** onnxruntime only: see OnnxRuntimeOptions.spinWait. */
+  readonly spinWait?: boolean;
   readonly name: string;
 }
 

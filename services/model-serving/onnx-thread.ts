@@ -38,6 +38,7 @@ async function load(): Promise<ModelRuntime> {
       return createOnnxRuntime(init.path, {
         useGpu: init.useGpu, logger, name: init.name,
         ...(init.intraOpThreads === undefined ? {} : { intraOpThreads: init.intraOpThreads }),
+        ...(init.spinWait === undefined ? {} : { spinWait: init.spinWait }),
       });
     }
     case 'tfjs': {

@@ -14,6 +14,8 @@ export interface ThreadedRuntimeOptions {
   readonly logger: Logger;
   /** onnxruntime intra-op threads; ignored by TF.js. */
   readonly intraOpThreads?: number;
+  /** onnxruntime idle threads spin (default yes); ignored by TF.js. */
+  readonly spinWait?: boolean;
   /** Name used in log lines and errors (default: the file name, or the folder's for a TF.js model.json). */
   readonly name?: string;
 }
@@ -48,6 +50,7 @@ export async function createThreadedRuntime(kind: ThreadRuntimeKind, path: strin
   const init: ThreadInit = {
     kind, path, useGpu: options.useGpu, name,
     ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+    ...(options.spinWait === undefined ? {} : { spinWait: options.spinWait }),
   };
   const worker = new Worker(new URL('./onnx-thread-entry.mjs', import.meta.url), { workerData: init });
   const pending = new Map<number, { resolve: (t: Record<string, Tensor>) => void; reject: (e: Error) => void }>();
