@@ -93,7 +93,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 
 /**
  * Starts the cluster. Worker and gateway processes start together; ready once the gateway says
- * every model is ready (its routes come from the coordinator, polled every second).
+ * every model is ready (its routes come from the coordinator's watch stream).
  */
 export async function startInferenceCluster(options: {
   readonly dir: string;
