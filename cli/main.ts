@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isGridlineError } from '../common/errors.js';
+import { GridlineError, isGridlineError } from '../common/errors.js';
 import { createLogger } from './create-logger.js';
 import { CoordinatorClient, defaultCoordinatorUrl } from './coordinator-client.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { demoCommand } from './commands/demo.js';
+import { drainCommand, undrainCommand } from './commands/drain.js';
+import { dlqListCommand, dlqReplayCommand } from './commands/dlq.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { inferCommand, type InferCommandOptions } from './commands/infer.js';
 import { defaultGatewayUrl, GatewayClient } from './infer/gateway-client.js';
@@ -116,6 +118,18 @@ program.command('nodes')
   .option('--json', 'print JSON')
   .action(async (o: { coordinatorUrl?: string; json?: boolean }) => nodesCommand(client(o.coordinatorUrl), o.json === true));
 
+program.command('drain')
+  .argument('<node>', 'a node id (see `gridline nodes`)')
+  .description('take no new replicas on a node; its replicas finish the chunks they hold and move to other nodes')
+  .addOption(coordinatorOption())
+  .action(async (node: string, o: { coordinatorUrl?: string }) => drainCommand(client(o.coordinatorUrl), node));
+
+program.command('undrain')
+  .argument('<node>', 'a node id')
+  .description('end a drain: the node takes new replicas again')
+  .addOption(coordinatorOption())
+  .action(async (node: string, o: { coordinatorUrl?: string }) => undrainCommand(client(o.coordinatorUrl), node));
+
 program.command('validate')
   .argument('<file>', 'pipeline YAML or JSON')
   .description('check a pipeline and print its stages, queues and placement plan')
@@ -145,6 +159,22 @@ program.command('cancel')
   .description('cancel a run and free its replicas')
   .addOption(coordinatorOption())
   .action(async (id: string, o: { coordinatorUrl?: string }) => cancelCommand(client(o.coordinatorUrl), id));
+
+program.command('dlq')
+  .argument('<run-or-replay>', 'a run id, or `replay` followed by a run id')
+  .argument('[run]', 'with `replay`: the run whose dead letters to send again')
+  .description('list a run\'s dead-lettered items (failed for good, with the error), or replay them: gridline dlq replay RUN')
+  .option('--json', 'print JSON')
+  .option('--wait', 'with replay: follow the new run; exit 0 only if every item reached the sink')
+  .addOption(coordinatorOption())
+  .action(async (first: string, second: string | undefined, o: { json?: boolean; wait?: boolean; coordinatorUrl?: string }) => {
+    if (first === 'replay') {
+      if (second === undefined) throw new GridlineError('INVALID_ARGUMENT', 'usage: gridline dlq replay RUN');
+      process.exitCode = await dlqReplayCommand(client(o.coordinatorUrl), second, o.wait === true);
+    } else {
+      await dlqListCommand(client(o.coordinatorUrl), first, o.json === true);
+    }
+  });
 
 program.command('demo')
   .description('start a local cluster, run pipelines/ocr.yaml on the sample image, print the text, stop (npm start)')

@@ -17,6 +17,8 @@ export interface KeySpace {
   /** Set of chunk ids already counted at a stage and step (makes counting idempotent). */
   runCounted(runId: string, stage: string, step: string): string;
   runErrors(runId: string): string;
+  /** Dead-lettered items of a run: item id -> DeadLetter JSON. */
+  runDeadLetters(runId: string): string;
   runSinkWritten(runId: string): string;
   blob(runId: string, itemId: string, field: string, version: string): string;
   blobPattern(runId: string): string;
@@ -35,6 +37,7 @@ export function keySpace(prefix: string): KeySpace {
     runCounters: (runId: string) => `${p}:run:{${runId}}:counters`,
     runCounted: (runId: string, stage: string, step: string) => `${p}:run:{${runId}}:counted:${stage}:${step}`,
     runErrors: (runId: string) => `${p}:run:{${runId}}:errors`,
+    runDeadLetters: (runId: string) => `${p}:run:{${runId}}:dlq`,
     runSinkWritten: (runId: string) => `${p}:run:{${runId}}:sink-written`,
     blob: (runId: string, itemId: string, field: string, version: string) =>
       `${p}:blob:{${runId}}:${itemId}:${field}:${version}`,

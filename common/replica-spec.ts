@@ -24,6 +24,13 @@ export interface ReplicaSpec {
    * (kind `model-server`, which has no queue) and for a model stage with `expose: true`.
    */
   readonly serving: ServingSpec | null;
+  /**
+   * The run whose identity items carry (ids, sink lines): the run itself, or for a replay the
+   * run it continues. Absent in specs written before replays existed.
+   */
+  readonly lineageRunId?: string;
+  /** For a replay's source: only these keys are read (null or absent: every file). */
+  readonly sourceKeys?: readonly string[] | null;
   /** GPU indexes granted to this replica (empty: CPU). */
   readonly gpuIndexes: readonly number[];
 }

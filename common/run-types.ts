@@ -43,7 +43,8 @@ export interface RunRecord {
 }
 
 export interface RunView extends Omit<RunRecord, 'spec'> {
-  readonly items: { readonly total: number | null; readonly completed: number; readonly failed: number };
+  /** `failed` items are dead-lettered (`deadLettered` counts the distinct items kept for replay). */
+  readonly items: { readonly total: number | null; readonly completed: number; readonly failed: number; readonly deadLettered: number };
   readonly counters: Readonly<Record<string, StageCounters>>;
   readonly replicas: readonly AssignmentRecord[];
   readonly errors: readonly { readonly stage: string; readonly itemId: string; readonly key: string; readonly code: string; readonly message: string }[];
@@ -53,6 +54,21 @@ export interface RunView extends Omit<RunRecord, 'spec'> {
   readonly sinkPath: string | null;
   /** For a model deployment (null otherwise): the model it serves and how many replicas are ready. */
   readonly serving: { readonly model: string; readonly version: string; readonly ready: number; readonly replicas: number } | null;
+}
+
+/**
+ * An item that failed for good (bad input, a model error, retries used up), kept with the error
+ * and its source key so `gridline dlq replay` can send it through the pipeline again.
+ */
+export interface DeadLetter {
+  readonly stage: string;
+  readonly itemId: string;
+  /** The source key (a file path relative to the source folder). */
+  readonly key: string;
+  readonly code: string;
+  readonly message: string;
+  /** When it failed (ISO time). */
+  readonly at: string;
 }
 
 export type NodeState = 'ready' | 'disconnected' | 'draining' | 'lost';

@@ -23,7 +23,7 @@ export async function runsCommand(client: CoordinatorClient, id: string | undefi
     return;
   }
   process.stdout.write(`run ${view.id} (${view.pipeline}): ${view.status}${view.reason ? ` — ${view.reason}` : ''}\n`);
-  process.stdout.write(`items: ${view.items.completed} completed, ${view.items.failed} failed, of ${view.items.total ?? '?'}; results: ${view.sinkPath}\n\n`);
+  process.stdout.write(`items: ${view.items.completed} completed, ${view.items.failed} failed (${view.items.deadLettered} in the dead-letter queue: gridline dlq ${view.id}), of ${view.items.total ?? '?'}; results: ${view.sinkPath}\n\n`);
   process.stdout.write(`${table(['STAGE', 'QUEUED', 'ACTIVE', 'COMPLETED', 'FAILED'], view.stages.map((s) => {
     const c = view.counters[s.name];
     return [s.name, String(c?.queued ?? 0), String(c?.active ?? 0), String(c?.completed ?? 0), String(c?.failed ?? 0)];

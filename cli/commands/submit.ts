@@ -23,5 +23,6 @@ export async function submitCommand(file: string, wait: boolean, client: Coordin
   }
   process.stdout.write(`run ${runId} ${view.status}: ${view.reason ?? 'no reason given'}\n`);
   for (const e of view.errors.slice(0, 5)) process.stdout.write(`  ${e.stage} ${e.key}: ${e.code}: ${e.message}\n`);
+  if (view.items.deadLettered > 0) process.stdout.write(`${view.items.deadLettered} dead-lettered: gridline dlq ${runId} lists them, gridline dlq replay ${runId} sends them again\n`);
   return { code: 1, view, runId };
 }

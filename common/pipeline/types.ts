@@ -115,6 +115,21 @@ export interface PipelineSpec {
   readonly stages: readonly UserStage[];
   readonly sink: SinkSpec;
   readonly chunking: ChunkingSpec;
+  /**
+   * Set by the coordinator for `gridline dlq replay`, never parsed from a document: this run
+   * replays the dead-lettered items of run `of` (its source reads only `keys`), under that run's
+   * identity, so item ids and sink lines continue the original run's output.
+   */
+  readonly replay?: ReplaySpec;
+}
+
+export interface ReplaySpec {
+  /** The run whose output this one continues (the first of a chain of replays). */
+  readonly of: string;
+  /** The run whose dead letters are replayed. */
+  readonly from: string;
+  /** Source keys to read again. */
+  readonly keys: readonly string[];
 }
 
 /** One problem found in a pipeline document. */

@@ -58,6 +58,17 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.json(await deps.runs.view(req.params.id));
   });
 
+  // The dead-letter queue: items that failed for good, with the error and their source key.
+  app.get('/v1/runs/:id/dlq', async (req, res) => {
+    const letters = await deps.runs.deadLetters(req.params.id);
+    res.json({ runId: req.params.id, total: letters.length, items: letters });
+  });
+
+  app.post('/v1/runs/:id/dlq/replay', async (req, res) => {
+    const { run, items } = await deps.runs.replay(req.params.id);
+    res.status(201).location(`/v1/runs/${run.id}`).json({ runId: run.id, replayOf: req.params.id, items, status: run.status });
+  });
+
   app.delete('/v1/runs/:id', async (req, res) => {
     const run = await deps.runs.cancel(req.params.id);
     res.json({ runId: run.id, kind: run.spec.kind, status: run.status });
@@ -65,6 +76,16 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   app.get('/v1/nodes', (_req, res) => {
     res.json({ nodes: deps.registry.list() });
+  });
+
+  // Drain: the node takes nothing new and its replicas move, each finishing the chunks it holds.
+  app.post('/v1/nodes/:id/drain', async (req, res) => {
+    const { node, moved } = await deps.runs.drainNode(req.params.id);
+    res.json({ node, moved });
+  });
+
+  app.post('/v1/nodes/:id/undrain', async (req, res) => {
+    res.json({ node: await deps.runs.undrainNode(req.params.id) });
   });
 
   // Service discovery for gateways: model version -> replicas (node inference addresses).

@@ -40,8 +40,9 @@ export function bullmqRunQueues(redis: Redis, keys: KeySpace): RunQueues {
       await scanUnlink(redis, keys.blobPattern(runId));
       await scanUnlink(redis, `${keys.prefix}:run:{${runId}}:counted:*`);
       await redis.unlink(keys.runSinkWritten(runId));
-      // Counters and errors stay readable for a week after the run, then go.
-      await redis.multi().expire(keys.runCounters(runId), RESULT_TTL_S).expire(keys.runErrors(runId), RESULT_TTL_S).exec();
+      // Counters, errors and dead letters stay readable (and replayable) for a week, then go.
+      await redis.multi().expire(keys.runCounters(runId), RESULT_TTL_S).expire(keys.runErrors(runId), RESULT_TTL_S)
+        .expire(keys.runDeadLetters(runId), RESULT_TTL_S).exec();
     },
     async close() {},
   };

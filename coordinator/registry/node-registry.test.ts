@@ -17,7 +17,7 @@ function memoryStore(): CoordinatorStore & { saved: NodeRecord[] } {
       saved.push(n);
     },
     loadRuns: no, saveRun: no, loadAssignments: no, saveAssignments: no, deleteAssignments: no,
-    joinToken: no, saveCredentialHash: no, loadCredentialHashes: no, runCounters: no, runErrors: no,
+    joinToken: no, saveCredentialHash: no, loadCredentialHashes: no, runCounters: no, runErrors: no, deadLetters: no, deadLetterCount: no,
   };
 }
 
@@ -86,5 +86,68 @@ describe('NodeRegistry leases', () => {
     now = 5300;
     second.sweep();
     expect(second.get('n1')?.state).toBe('lost');
+  });
+});
+
+describe('NodeRegistry drain', () => {
+  const lease = { heartbeatIntervalMs: 100, ttlMs: 250 };
+
+  it('keeps a draining node draining through reconnects, re-registration and a coordinator restart', async () => {
+    let now = 0;
+    const store = memoryStore();
+    const registry = new NodeRegistry(store, lease, silentLogger, () => now);
+    await registry.register(node);
+    await registry.connected('n1');
+    expect((await registry.drain('n1')).state).toBe('draining');
+    expect(store.saved.at(-1)?.state).toBe('draining');
+    await registry.disconnected('n1');
+    await registry.connected('n1');
+    registry.heartbeat('n1');
+    expect(registry.get('n1')?.state).toBe('draining');
+    await registry.register(node);
+    await registry.connected('n1');
+    expect(registry.get('n1')?.state).toBe('draining');
+
+    now = 5000;
+    const restarted = new NodeRegistry(store, lease, silentLogger, () => now);
+    await restarted.load();
+    expect(restarted.get('n1')?.state).toBe('draining');
+    await restarted.connected('n1');
+    expect(restarted.get('n1')?.state).toBe('draining');
+    // Draining is no lease: a silent draining node is still lost.
+    now = 20_000;
+    restarted.sweep();
+    expect(restarted.get('n1')?.state).toBe('lost');
+  });
+
+  it('undrains to ready when the stream is up, to disconnected when it is not', async () => {
+    const registry = new NodeRegistry(memoryStore(), lease, silentLogger, () => 0);
+    const ready: string[] = [];
+    registry.on('ready', (n) => ready.push(n.id));
+    await registry.register(node);
+    await registry.connected('n1');
+    await registry.drain('n1');
+    await registry.drain('n1');
+    ready.length = 0;
+    expect((await registry.undrain('n1')).state).toBe('ready');
+    expect(ready).toEqual(['n1']);
+    expect((await registry.undrain('n1')).state).toBe('ready');
+
+    await registry.drain('n1');
+    await registry.disconnected('n1');
+    expect((await registry.undrain('n1')).state).toBe('disconnected');
+    await registry.connected('n1');
+    expect(registry.get('n1')?.state).toBe('ready');
+  });
+
+  it('refuses to drain an unknown node (NOT_FOUND) or a lost one (CONFLICT)', async () => {
+    let now = 0;
+    const registry = new NodeRegistry(memoryStore(), lease, silentLogger, () => now);
+    await expect(registry.drain('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await registry.register(node);
+    now = 1000;
+    registry.sweep();
+    await expect(registry.drain('n1')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(registry.undrain('n1')).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });

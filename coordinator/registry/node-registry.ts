@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { GridlineError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { NodeRecord, NodeState } from '../../common/run-types.js';
 import type { CoordinatorStore } from '../store/coordinator-store.js';
@@ -19,6 +20,8 @@ interface Entry {
   record: NodeRecord;
   expiresAt: number;
   persistedHeartbeatAt: number;
+  /** Its control stream is up (memory only): what an undrained node goes back to. */
+  connected: boolean;
 }
 
 export interface NodeRegistryEvents {
@@ -53,8 +56,9 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   async load(): Promise<void> {
     const t = this.now();
     for (const record of await this.store.loadNodes()) {
-      const state: NodeState = record.state === 'lost' ? 'lost' : 'disconnected';
-      this.entries.set(record.id, { record: { ...record, state }, expiresAt: t + this.lease.ttlMs + (this.lease.restartGraceMs ?? 0), persistedHeartbeatAt: t });
+      // A drain outlives a coordinator restart: only an undrain makes the node ready again.
+      const state: NodeState = record.state === 'lost' || record.state === 'draining' ? record.state : 'disconnected';
+      this.entries.set(record.id, { record: { ...record, state }, expiresAt: t + this.lease.ttlMs + (this.lease.restartGraceMs ?? 0), persistedHeartbeatAt: t, connected: false });
     }
   }
 
@@ -90,11 +94,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const previous = this.entries.get(record.id)?.record;
     const full: NodeRecord = {
       ...record,
-      state: 'disconnected',
+      // A draining node registering again (a restarted worker) stays drained; a lost one starts afresh.
+      state: previous?.state === 'draining' ? 'draining' : 'disconnected',
       registeredAt: previous?.registeredAt ?? new Date(t).toISOString(),
       lastHeartbeatAt: new Date(t).toISOString(),
     };
-    this.entries.set(record.id, { record: full, expiresAt: t + this.lease.ttlMs, persistedHeartbeatAt: t });
+    this.entries.set(record.id, { record: full, expiresAt: t + this.lease.ttlMs, persistedHeartbeatAt: t, connected: false });
     this.revision += 1;
     await this.store.saveNode(full);
     return full;
@@ -105,6 +110,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     const entry = this.entries.get(nodeId);
     if (!entry) return;
     entry.expiresAt = this.now() + this.lease.ttlMs;
+    entry.connected = true;
     if (entry.record.state !== 'ready' && entry.record.state !== 'draining') {
       await this.setState(entry, 'ready');
       this.emit('ready', entry.record);
@@ -114,7 +120,28 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   /** The stream dropped: keep the lease running; the node is lost only if it stays silent. */
   async disconnected(nodeId: string): Promise<void> {
     const entry = this.entries.get(nodeId);
+    if (entry) entry.connected = false;
     if (entry && entry.record.state === 'ready') await this.setState(entry, 'disconnected');
+  }
+
+  /**
+   * Marks a node draining (persisted, so a coordinator restart keeps it): placement takes only
+   * ready nodes, so nothing new goes there. Idempotent; a lost node cannot be drained.
+   */
+  async drain(nodeId: string): Promise<NodeRecord> {
+    const entry = this.requireLive(nodeId, 'drain');
+    if (entry.record.state !== 'draining') await this.setState(entry, 'draining');
+    return entry.record;
+  }
+
+  /** Ends a drain: the node takes replicas again (ready if its stream is up). Idempotent. */
+  async undrain(nodeId: string): Promise<NodeRecord> {
+    const entry = this.requireLive(nodeId, 'undrain');
+    if (entry.record.state === 'draining') {
+      await this.setState(entry, entry.connected ? 'ready' : 'disconnected');
+      if (entry.connected) this.emit('ready', entry.record);
+    }
+    return entry.record;
   }
 
   heartbeat(nodeId: string): boolean {
@@ -142,6 +169,15 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
       this.store.saveNode(entry.record).catch((err: unknown) => this.logger.warn({ err }, 'persisting a lost node failed'));
       this.emit('lost', entry.record, silentMs);
     }
+  }
+
+  private requireLive(nodeId: string, action: string): Entry {
+    const entry = this.entries.get(nodeId);
+    if (!entry) throw new GridlineError('NOT_FOUND', `no node with id ${nodeId}: see \`gridline nodes\``);
+    if (entry.record.state === 'lost') {
+      throw new GridlineError('CONFLICT', `node ${nodeId} is lost: there is nothing to ${action} (its replicas already moved; it registers afresh when it comes back)`);
+    }
+    return entry;
   }
 
   private async setState(entry: Entry, state: NodeState): Promise<void> {

@@ -51,6 +51,8 @@ export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): R
           source: d.kind === 'source' ? spec.source : null,
           sink: d.kind === 'sink' ? spec.sink : null,
           userStage,
+          lineageRunId: spec.replay?.of ?? runId,
+          sourceKeys: d.kind === 'source' ? spec.replay?.keys ?? null : null,
           serving: userStage?.type === 'model-serving' && userStage.expose ? exposedServing(userStage) : null,
           concurrency: d.concurrency,
           // Jobs added to the next queue carry that stage's retry policy.

@@ -98,6 +98,8 @@ function memoryStore(): CoordinatorStore {
     loadCredentialHashes: async () => new Map(credentials),
     runCounters: async () => ({}),
     runErrors: async () => [],
+    deadLetters: async () => [],
+    deadLetterCount: async () => 0,
   };
 }
 

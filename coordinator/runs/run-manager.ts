@@ -4,7 +4,7 @@ import { SOURCE_DONE_FIELD, SOURCE_TOTAL_FIELD } from '../../common/job-payload.
 import type { Logger } from '../../common/logger.js';
 import type { WorkloadSpec } from '../../common/pipeline/workload.js';
 import type { ReplicaSpec } from '../../common/replica-spec.js';
-import { FINAL_RUN_STATUSES, type NodeRecord, type ReplicaPhase, type RunRecord, type RunStatus, type RunView, type StageCounters } from '../../common/run-types.js';
+import { FINAL_RUN_STATUSES, type DeadLetter, type NodeRecord, type ReplicaPhase, type RunRecord, type RunStatus, type RunView, type StageCounters } from '../../common/run-types.js';
 import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
 import type { RunQueues } from '../queues/run-queues.js';
 import type { NodeRegistry } from '../registry/node-registry.js';
@@ -202,7 +202,12 @@ export class RunManager {
     return {
       ...rest,
       kind: spec.kind,
-      items: { total: raw[SOURCE_TOTAL_FIELD] === undefined ? null : num(SOURCE_TOTAL_FIELD), completed: counters.sink?.completed ?? 0, failed },
+      items: {
+        total: raw[SOURCE_TOTAL_FIELD] === undefined ? null : num(SOURCE_TOTAL_FIELD),
+        completed: counters.sink?.completed ?? 0,
+        failed,
+        deadLettered: await this.store.deadLetterCount(runId),
+      },
       counters,
       replicas: replicas.map(publicAssignment),
       errors,
@@ -211,6 +216,31 @@ export class RunManager {
         ? { model: spec.model.name, version: spec.model.version, ready: replicas.filter((a) => a.phase === 'running').length, replicas: spec.replicas }
         : null,
     };
+  }
+
+  /** A run's dead-lettered items, sorted by source key. */
+  async deadLetters(runId: string): Promise<DeadLetter[]> {
+    this.requireRun(runId);
+    return this.store.deadLetters(runId);
+  }
+
+  /**
+   * Sends a finished run's dead-lettered items through its pipeline again, as a new run that
+   * reads only their source keys and continues the original run's identity: items keep their
+   * ids, and the sink (which dedupes by id across the file) writes each at most once.
+   */
+  async replay(runId: string): Promise<{ run: RunRecord; items: number }> {
+    const run = this.requireRun(runId);
+    if (run.spec.kind !== 'Pipeline') throw new GridlineError('CONFLICT', `${runId} is a model deployment: it has no dead-letter queue`);
+    if (!FINAL_RUN_STATUSES.includes(run.status)) {
+      throw new GridlineError('CONFLICT', `run ${runId} is still ${run.status}: replay its dead letters once it has ended (or cancel it)`);
+    }
+    const keys = [...new Set((await this.store.deadLetters(runId)).map((d) => d.key))].sort();
+    if (keys.length === 0) throw new GridlineError('CONFLICT', `run ${runId} has no dead-lettered items to replay`);
+    const { replay: _previous, ...spec } = run.spec;
+    const replayed = await this.submit({ ...spec, replay: { of: run.spec.replay?.of ?? run.id, from: run.id, keys } });
+    this.logger.info({ run: runId, replay: replayed.id, items: keys.length }, 'dead letters replayed as a new run');
+    return { run: replayed, items: keys.length };
   }
 
   /** Every placed replica that serves a model online (deployments and exposed stages). */
@@ -266,7 +296,11 @@ export class RunManager {
       const a = this.assignments.get(r.replicaId);
       if (!a || a.nodeId !== nodeId) {
         // A replica the node should not have (its run ended, or it moved while the node was away).
-        if (r.phase !== 'stopped') this.channel.send(nodeId, { stop: { replicaId: r.replicaId, drain: false } });
+        // One already draining is stopping by itself: a forced stop would drop the chunks it holds.
+        // On a draining node a replica moved by the drain is stopped gently too.
+        if (r.phase !== 'stopped' && r.phase !== 'draining') {
+          this.channel.send(nodeId, { stop: { replicaId: r.replicaId, drain: this.registry.get(nodeId)?.state === 'draining' } });
+        }
         continue;
       }
       this.onReplicaState(nodeId, r);
@@ -308,15 +342,17 @@ export class RunManager {
   }
 
   private async placeUnbound(active: readonly RunRecord[]): Promise<void> {
-    // Assignments still bound to a lost or unknown node (e.g. a crash before onNodeLost saved)
-    // are unbound here, so they are placed again rather than waiting forever.
-    const stranded = new Set<string>();
+    // Assignments still bound to a lost, unknown or draining node (e.g. a crash before
+    // onNodeLost or drainNode saved) are unbound here, so they are placed again rather than
+    // waiting forever.
+    const stranded = new Map<string, 'lost' | 'draining'>();
     for (const a of this.assignments.values()) {
       if (a.nodeId === null) continue;
       const node = this.registry.get(a.nodeId);
-      if (!node || node.state === 'lost') stranded.add(a.nodeId);
+      if (!node || node.state === 'lost') stranded.set(a.nodeId, 'lost');
+      else if (node.state === 'draining') stranded.set(a.nodeId, 'draining');
     }
-    for (const nodeId of stranded) this.unbindNode(nodeId);
+    for (const [nodeId, why] of stranded) this.unbindNode(nodeId, why);
     const activeIds = new Set(active.map((r) => r.id));
     const now = this.now();
     const unbound = [...this.assignments.values()].filter((a) => a.nodeId === null && activeIds.has(a.runId) && (a.notBefore ?? 0) <= now);
@@ -479,23 +515,47 @@ export class RunManager {
   }
 
   private onNodeLost(node: NodeRecord): void {
-    if (this.unbindNode(node.id) > 0) void this.reconcileNow();
+    if (this.unbindNode(node.id, 'lost').length > 0) void this.reconcileNow();
   }
 
-  /** Frees a lost node's assignments so reconcile places them elsewhere; returns how many. */
-  private unbindNode(nodeId: string): number {
+  /**
+   * `gridline drain`: the node takes nothing new (the registry marks it draining), and each of
+   * its replicas is told to stop gently, finishing the chunks it holds while a replacement is
+   * placed on another node under the same replica id. Returns the replicas that move.
+   */
+  async drainNode(nodeId: string): Promise<{ node: NodeRecord; moved: string[] }> {
+    const node = await this.registry.drain(nodeId);
+    const moved = this.unbindNode(nodeId, 'draining');
+    if (moved.length > 0) void this.reconcileNow();
+    return { node, moved };
+  }
+
+  /** `gridline undrain`: the node takes replicas again; replicas that moved stay where they are. */
+  async undrainNode(nodeId: string): Promise<NodeRecord> {
+    const node = await this.registry.undrain(nodeId);
+    void this.reconcileNow();
+    return node;
+  }
+
+  /**
+   * Frees a lost or draining node's assignments so reconcile places them elsewhere; returns
+   * their replica ids. A draining node's replicas are told to stop with drain first (a lost
+   * node cannot be told anything).
+   */
+  private unbindNode(nodeId: string, why: 'lost' | 'draining'): string[] {
     const moved: Assignment[] = [];
     for (const a of this.assignments.values()) {
       if (a.nodeId !== nodeId) continue;
-      const next: Assignment = { ...a, nodeId: null, phase: 'pending', message: `node ${nodeId} lost`, cpu: 0, memory: 0, gpus: [] };
+      if (why === 'draining') this.channel.send(nodeId, { stop: { replicaId: a.replicaId, drain: true } });
+      const next: Assignment = { ...a, nodeId: null, phase: 'pending', message: `node ${nodeId} ${why}`, cpu: 0, memory: 0, gpus: [] };
       this.assignments.set(a.replicaId, next);
       this.sentAt.delete(a.replicaId);
       moved.push(next);
     }
-    if (moved.length === 0) return 0;
-    this.logger.warn({ node: nodeId, replicas: moved.length }, 'node lost: its replicas will be placed elsewhere');
+    if (moved.length === 0) return [];
+    this.logger.warn({ node: nodeId, replicas: moved.length }, `node ${why}: its replicas will be placed elsewhere`);
     this.store.saveAssignments(moved).catch((err: unknown) => this.logger.error({ err }, 'saving re-placed assignments failed'));
-    return moved.length;
+    return moved.map((a) => a.replicaId);
   }
 
   /** Deployment replicas that `placements` would put on a node already serving their deployment. */

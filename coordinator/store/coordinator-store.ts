@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../../common/keys.js';
-import type { NodeRecord, RunRecord } from '../../common/run-types.js';
+import type { DeadLetter, NodeRecord, RunRecord } from '../../common/run-types.js';
 import type { Assignment } from '../runs/assignment.js';
 
 /**
@@ -22,6 +22,9 @@ export interface CoordinatorStore {
   loadCredentialHashes(): Promise<Map<string, string>>;
   runCounters(runId: string): Promise<Record<string, string>>;
   runErrors(runId: string, limit: number): Promise<string[]>;
+  /** Every dead-lettered item of a run, sorted by source key. */
+  deadLetters(runId: string): Promise<DeadLetter[]>;
+  deadLetterCount(runId: string): Promise<number>;
 }
 
 export function redisCoordinatorStore(redis: Redis, keys: KeySpace): CoordinatorStore {
@@ -58,5 +61,10 @@ export function redisCoordinatorStore(redis: Redis, keys: KeySpace): Coordinator
     },
     runCounters: (runId) => redis.hgetall(keys.runCounters(runId)),
     runErrors: (runId, limit) => redis.lrange(keys.runErrors(runId), 0, limit - 1),
+    async deadLetters(runId) {
+      const letters = Object.values(await redis.hgetall(keys.runDeadLetters(runId))).map((v) => JSON.parse(v) as DeadLetter);
+      return letters.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+    deadLetterCount: (runId) => redis.hlen(keys.runDeadLetters(runId)),
   };
 }

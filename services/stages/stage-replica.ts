@@ -144,6 +144,8 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     }
   };
 
+  // Items carry their lineage's identity: a replay continues the original run's ids and lines.
+  const lineage = spec.lineageRunId ?? spec.runId;
   const runSource = async (): Promise<void> => {
     if (spec.source === null) throw new GridlineError('INTERNAL', 'source replica without a source spec');
     let entries;
@@ -154,7 +156,22 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
       await counters.set(spec.runId, 'source:error', error.message);
       throw error;
     }
-    await counters.set(spec.runId, SOURCE_TOTAL_FIELD, entries.length);
+    // A replay reads only the dead-lettered keys; one whose file is gone fails again, saying so.
+    const wanted = spec.sourceKeys ?? null;
+    const missing: string[] = [];
+    if (wanted !== null) {
+      const present = new Set(entries.map((e) => e.key));
+      missing.push(...wanted.filter((k) => !present.has(k)));
+      const keep = new Set(wanted);
+      entries = entries.filter((e) => keep.has(e.key));
+    }
+    await counters.set(spec.runId, SOURCE_TOTAL_FIELD, entries.length + missing.length);
+    if (missing.length > 0) {
+      await fail(`${spec.runId}-missing`, missing.map((key) => ({
+        item: codec.decode({ id: itemId(lineage, key), key, meta: {}, fields: {} }),
+        error: new GridlineError('INVALID_ITEM', `${key} is no longer in the source folder ${spec.source!.path}`),
+      })));
+    }
     const chunks = chunkEntries(entries, spec.chunking);
     const sendChunk = async (index: number): Promise<void> => {
       const chunk = chunks[index]!;
@@ -163,7 +180,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
       const failures: { item: WorkItem<FieldRef>; error: GridlineError }[] = [];
       const contents = await Promise.allSettled(chunk.map((entry) => readEntry(entry)));
       chunk.forEach((entry, i) => {
-        const item = codec.decode({ id: itemId(spec.runId, entry.key), key: entry.key, meta: { source: { path: entry.key, size: entry.size } }, fields: {} });
+        const item = codec.decode({ id: itemId(lineage, entry.key), key: entry.key, meta: { source: { path: entry.key, size: entry.size } }, fields: {} });
         const read = contents[i]!;
         if (read.status === 'fulfilled') {
           item.setBytes('file', read.value);
@@ -198,7 +215,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
         break;
       case 'sink':
         if (spec.sink === null) throw new GridlineError('INTERNAL', 'sink replica without a sink spec');
-        handler = await createJsonlSinkHandler(spec.sink, spec.runId, redis, keys.runSinkWritten(spec.runId), log);
+        handler = await createJsonlSinkHandler(spec.sink, spec.lineageRunId ?? spec.runId, redis, keys.runSinkWritten(spec.runId), log);
         break;
       case 'source':
         break;

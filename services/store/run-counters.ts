@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { CounterStep } from '../../common/job-payload.js';
 import type { KeySpace } from '../../common/keys.js';
+import type { DeadLetter } from '../../common/run-types.js';
 
 /**
  * Per-run item counters. `countOnce` adds to a stage's counter only the first time a given chunk
@@ -47,6 +48,19 @@ return -1`;
 const MAX_ERRORS = 1000;
 const COUNTED_TTL_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * HSET arguments for dead letters, one field per item id: an item failed again on a retried
+ * chunk overwrites its entry rather than adding one. Unlike the error list, not capped: every
+ * failed item must be replayable.
+ */
+function deadLetterFields(errors: readonly ItemError[]): string[] {
+  const at = new Date().toISOString();
+  return errors.flatMap((e) => {
+    const letter: DeadLetter = { stage: e.stage, itemId: e.itemId, key: e.key, code: e.code, message: e.message, at };
+    return [e.itemId, JSON.stringify(letter)];
+  });
+}
+
 export function redisRunCounters(redis: Redis, keys: KeySpace): RunCounters {
   return {
     async countOnce(runId, stage, step, chunkId, n) {
@@ -66,6 +80,7 @@ export function redisRunCounters(redis: Redis, keys: KeySpace): RunCounters {
       if (o.failed.length > 0) {
         const errors = keys.runErrors(runId);
         p.rpush(errors, ...o.failed.map((e) => JSON.stringify(e))).ltrim(errors, 0, MAX_ERRORS - 1);
+        p.hset(keys.runDeadLetters(runId), ...deadLetterFields(o.failed));
       }
       once(o.stage, 'failed', o.failed.length);
       once(o.stage, 'completed', o.completed);
@@ -82,7 +97,8 @@ export function redisRunCounters(redis: Redis, keys: KeySpace): RunCounters {
     },
     async recordError(runId, error) {
       const key = keys.runErrors(runId);
-      await redis.multi().rpush(key, JSON.stringify(error)).ltrim(key, 0, MAX_ERRORS - 1).exec();
+      await redis.multi().rpush(key, JSON.stringify(error)).ltrim(key, 0, MAX_ERRORS - 1)
+        .hset(keys.runDeadLetters(runId), ...deadLetterFields([error])).exec();
     },
   };
 }
