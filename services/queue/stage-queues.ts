@@ -6,6 +6,10 @@ import type { Redis } from 'ioredis';
  * chunk jobs with deterministic ids, a consumer that processes them, and `nonRetryable` to mark
  * an error that must not be retried.
  */
+/** How long a chunk's lock lasts without renewal (defaults; see createConsumer). */
+export const STALL_LOCK_MS = 15_000;
+export const STALL_CHECK_MS = 5_000;
+
 export interface JobOptions {
   readonly jobId: string;
   readonly attempts: number;
@@ -89,8 +93,14 @@ export function createConsumer<T>(
       connection,
       prefix,
       concurrency: options.concurrency,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 15_000,
+      // Stalled-chunk recovery: a worker renews its chunks' locks every lockDuration/2; when it
+      // dies, another worker's stall check (every stalledInterval) finds the lock expired and
+      // puts the chunk back, so a killed node's chunks run elsewhere within ~20 s. Models run in
+      // worker threads, so a long batch never blocks renewal on the main thread; a false stall
+      // would only run a chunk twice, which ids and the idempotent counters and sink absorb.
+      // A chunk stalled more than twice (it kills whoever takes it) fails for good: dead letters.
+      lockDuration: options.lockDurationMs ?? STALL_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? STALL_CHECK_MS,
       maxStalledCount: 2,
     },
   );
