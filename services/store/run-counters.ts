@@ -10,7 +10,7 @@ import type { DeadLetter } from '../../common/run-types.js';
 export interface RunCounters {
   countOnce(runId: string, stage: string, step: CounterStep, chunkId: string, n: number): Promise<void>;
   wasCounted(runId: string, stage: string, step: CounterStep, chunkId: string): Promise<boolean>;
-  /** Everything a processed chunk changes, in one round trip (a Redis pipeline). */
+  /** Everything a processed chunk changes, in one round trip (MULTI/EXEC: all of it or none). */
   settle(runId: string, chunkId: string, outcome: ChunkOutcome): Promise<void>;
   /** In-flight items: not idempotent by nature, corrected when the chunk completes. */
   addActive(runId: string, stage: string, n: number): Promise<void>;
@@ -72,7 +72,9 @@ export function redisRunCounters(redis: Redis, keys: KeySpace): RunCounters {
     },
     async settle(runId, chunkId, o) {
       const counted = keys.runCounters(runId);
-      const p = redis.pipeline();
+      // MULTI, not a plain pipeline: a connection lost mid-way applies none of it rather than part
+      // (every key shares the run's hash tag, so this holds on Redis Cluster too).
+      const p = redis.multi();
       const once = (stage: string, step: CounterStep, n: number): void => {
         if (n > 0) p.eval(COUNT_ONCE, 2, keys.runCounted(runId, stage, step), counted, chunkId, `${stage}:${step}`, n, COUNTED_TTL_MS);
       };
