@@ -35,6 +35,8 @@ export interface StageConsumer {
   /** Stop taking jobs; with `drain`, finish the ones in hand first. */
   close(drain: boolean): Promise<void>;
   readonly running: boolean;
+  /** Jobs of the queue that failed for good (up to `limit`), with BullMQ's reason. */
+  failedJobs(limit: number): Promise<{ job: JobContext<unknown>; reason: string }[]>;
 }
 
 export interface ConsumerOptions {
@@ -112,6 +114,7 @@ export function createConsumer<T>(
     options.onFinalFailure(ctx, err).catch((e: unknown) => options.onError?.(e as Error));
   });
   let running = true;
+  let inspector: Queue | null = null;
   return {
     get running() {
       return running;
@@ -119,6 +122,15 @@ export function createConsumer<T>(
     async close(drain) {
       running = false;
       await worker.close(!drain);
+      await inspector?.close();
+    },
+    async failedJobs(limit) {
+      inspector ??= new Queue(queue, { connection, prefix });
+      const jobs = await inspector.getFailed(0, Math.max(0, limit - 1));
+      return jobs.map((job) => ({
+        job: { data: job.data as unknown, id: job.id ?? '', attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 },
+        reason: job.failedReason || 'failed',
+      }));
     },
   };
 }

@@ -12,13 +12,16 @@ import { resolveModelUri } from '../model-serving/resolve-uri.js';
 import type { RuntimeCache } from '../model-serving/runtime-cache.js';
 import type { ServingHost } from '../model-serving/serving-host.js';
 import type { OpContext } from '../preprocessing/op.js';
-import { createConsumer, createProducer, type StageConsumer, type StageProducer } from '../queue/stage-queues.js';
+import { createConsumer, createProducer, type JobContext, type StageConsumer, type StageProducer } from '../queue/stage-queues.js';
 import { redisBlobStore } from '../store/blob-store.js';
 import { redisRunCounters } from '../store/run-counters.js';
 import type { ChunkHandler } from './chunk-handler.js';
 import { createJsonlSinkHandler } from './jsonl-sink-handler.js';
 import { createModelHandler } from './model-handler.js';
 import { createPreprocessingHandler } from './preprocessing-handler.js';
+
+/** How often a replica looks for failed chunks nobody counted (see startFailedSweep). */
+const FAILED_SWEEP_MS = 15_000;
 
 /** Chunks the source reads and enqueues concurrently. */
 const SOURCE_CHUNKS_IN_FLIGHT = 4;
@@ -66,6 +69,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
   let processed = 0;
   let consumer: StageConsumer | null = null;
   let handler: ChunkHandler | null = null;
+  let sweepTimer: NodeJS.Timeout | null = null;
 
   const replica: StageReplica = {
     spec,
@@ -75,6 +79,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     async stop(drain) {
       if (phase === 'stopped') return;
       setPhase(drain ? 'draining' : phase);
+      if (sweepTimer !== null) clearInterval(sweepTimer);
       await consumer?.close(drain);
       await handler?.close().catch((err: unknown) => log.warn({ err }, 'closing the stage handler failed'));
       await next?.close();
@@ -250,33 +255,57 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     {
       concurrency: spec.concurrency,
       onError: (err) => log.warn({ err: err.message }, 'queue connection problem (BullMQ reconnects)'),
-      onFinalFailure: async (job, err) => {
-        // The chunk failed for good outside the per-item accounting (errors while forwarding or
-        // counting on the last attempt): count its items failed so the run can still end.
-        if (spec.kind === 'source') {
-          await counters.set(spec.runId, 'source:error', `source job failed: ${err.message}`);
-          return;
-        }
-        const chunk = job.data as ChunkJob;
-        if (await counters.wasCounted(spec.runId, spec.stage, 'completed', chunk.chunkId)) return;
-        // Items that already reached the next queue (enqueued, then settling failed) go on there:
-        // count only the rest as failed, and count the forwarded ones as queued downstream.
-        const forwarded = next === null ? null : ((await next.get(chunk.chunkId)) as ChunkJob | undefined);
-        const onward = new Set((forwarded?.items ?? []).map((i) => i.id));
-        const lost = chunk.items.filter((i) => !onward.has(i.id));
-        log.error({ chunk: chunk.chunkId, failed: lost.length, forwarded: onward.size, err: err.message }, 'chunk failed for good');
-        await counters.settle(spec.runId, chunk.chunkId, {
-          stage: spec.stage,
-          nextStage: spec.nextStage,
-          forwarded: onward.size,
-          completed: onward.size,
-          failed: lost.map((e) => ({ stage: spec.stage, itemId: e.id, key: e.key, code: 'INTERNAL', message: err.message })),
-          active: 0,
-        });
-      },
+      onFinalFailure: (job, err) => settleFinalFailure(job, err),
     },
   );
   setPhase('running');
   log.info({ queue: spec.queue, concurrency: spec.concurrency }, 'stage replica running');
+  if (spec.kind !== 'source') startFailedSweep();
   return replica;
+
+  /**
+   * A chunk failed for good outside the per-item accounting (errors while forwarding or counting
+   * on its last attempt, a stall limit): count its items failed (dead letters) so the run can
+   * still end. Idempotent: a chunk counted already is left alone.
+   */
+  async function settleFinalFailure(job: JobContext<unknown>, err: Error): Promise<void> {
+    if (spec.kind === 'source') {
+      await counters.set(spec.runId, 'source:error', `source job failed: ${err.message}`);
+      return;
+    }
+    const chunk = job.data as ChunkJob;
+    if (await counters.wasCounted(spec.runId, spec.stage, 'completed', chunk.chunkId)) return;
+    if (await counters.wasCounted(spec.runId, spec.stage, 'failed', chunk.chunkId)) return;
+    // Items that already reached the next queue (enqueued, then settling failed) go on there:
+    // count only the rest as failed, and count the forwarded ones as queued downstream.
+    const forwarded = next === null ? null : ((await next.get(chunk.chunkId)) as ChunkJob | undefined);
+    const onward = new Set((forwarded?.items ?? []).map((i) => i.id));
+    const lost = chunk.items.filter((i) => !onward.has(i.id));
+    log.error({ chunk: chunk.chunkId, failed: lost.length, forwarded: onward.size, err: err.message }, 'chunk failed for good');
+    await counters.settle(spec.runId, chunk.chunkId, {
+      stage: spec.stage,
+      nextStage: spec.nextStage,
+      forwarded: onward.size,
+      completed: onward.size,
+      failed: lost.map((e) => ({ stage: spec.stage, itemId: e.id, key: e.key, code: 'INTERNAL', message: err.message })),
+      active: 0,
+    });
+  }
+
+  /**
+   * A worker that dies between BullMQ failing a chunk and its `failed` handler loses that count,
+   * and the run would wait forever: every replica sweeps its queue's failed chunks now and then
+   * and settles those nobody counted (settling is idempotent, so two replicas sweeping is fine).
+   */
+  function startFailedSweep(): void {
+    const sweep = async (): Promise<void> => {
+      if (consumer === null || !consumer.running) return;
+      for (const { job, reason } of await consumer.failedJobs(1000)) await settleFinalFailure(job, new Error(reason));
+    };
+    const timer = setInterval(() => {
+      sweep().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweeping failed chunks failed; will retry'));
+    }, FAILED_SWEEP_MS);
+    timer.unref();
+    sweepTimer = timer;
+  }
 }
