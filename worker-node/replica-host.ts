@@ -25,6 +25,8 @@ interface Slot {
   failure: string | null;
   /** Its online serving is being withdrawn (node stopping): reported as draining. */
   servingDrain: boolean;
+  /** Set by the first stop: a Stop sent again (every heartbeat until it ends) joins it. */
+  stopping: Promise<void> | null;
 }
 
 /**
@@ -60,7 +62,7 @@ export class ReplicaHost {
     if (granted.length > 0 && !useGpu) {
       this.logger.info({ replica: spec.replicaId, gpus: spec.gpuIndexes }, 'replica granted simulated GPUs: running on CPU');
     }
-    const slot: Slot = { spec, replica: null, starting: Promise.resolve(), failure: null, servingDrain: false };
+    const slot: Slot = { spec, replica: null, starting: Promise.resolve(), failure: null, servingDrain: false, stopping: null };
     this.slots.set(spec.replicaId, slot);
     this.onChange(this.stateOf(spec, 'starting', ''));
     const onPhase = (r: StageReplica): void => {
@@ -80,13 +82,18 @@ export class ReplicaHost {
     });
   }
 
-  async stop(replicaId: string, drain: boolean): Promise<void> {
+  stop(replicaId: string, drain: boolean): Promise<void> {
     const slot = this.slots.get(replicaId);
-    if (!slot) return;
-    await slot.starting;
-    await slot.replica?.stop(drain);
-    this.slots.delete(replicaId);
-    this.onChange(this.stateOf(slot.spec, 'stopped', ''));
+    if (!slot) return Promise.resolve();
+    // Stopping twice would release a serving replica's model hold twice, or close a consumer
+    // mid-drain with force.
+    slot.stopping ??= (async () => {
+      await slot.starting;
+      await slot.replica?.stop(drain);
+      if (this.slots.get(replicaId) === slot) this.slots.delete(replicaId);
+      this.onChange(this.stateOf(slot.spec, 'stopped', ''));
+    })();
+    return slot.stopping;
   }
 
   /**

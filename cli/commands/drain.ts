@@ -6,7 +6,7 @@ export async function drainCommand(client: CoordinatorClient, nodeId: string): P
   const { node, moved } = await client.request<{ node: NodeRecord; moved: string[] }>('POST', `/v1/nodes/${encodeURIComponent(nodeId)}/drain`);
   const what = moved.length === 0
     ? 'it held no replicas'
-    : `${moved.length} replica${moved.length === 1 ? '' : 's'} finish the chunks they hold there and move to other nodes: ${moved.join(', ')}`;
+    : `its ${moved.length} ${moved.length === 1 ? 'replica moves' : 'replicas move'} to other nodes, each finishing the chunks it holds there: ${moved.join(', ')}`;
   process.stdout.write(`node ${node.id} ${node.state}: it takes no new replicas; ${what}\n`);
   process.stdout.write(`undo with \`gridline undrain ${node.id}\`\n`);
 }

@@ -553,7 +553,7 @@ export class RunManager {
       moved.push(next);
     }
     if (moved.length === 0) return [];
-    this.logger.warn({ node: nodeId, replicas: moved.length }, `node ${why}: its replicas will be placed elsewhere`);
+    this.logger[why === 'lost' ? 'warn' : 'info']({ node: nodeId, replicas: moved.length }, `node ${why}: its replicas will be placed elsewhere`);
     this.store.saveAssignments(moved).catch((err: unknown) => this.logger.error({ err }, 'saving re-placed assignments failed'));
     return moved.map((a) => a.replicaId);
   }
