@@ -7,11 +7,13 @@ import type { JsonObject } from '../../common/json.js';
 import type { JsonlSink } from '../../common/pipeline/types.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChunkHandler } from './chunk-handler.js';
+import { acquireSinkWriterLease } from './sink-writer-lease.js';
 
 /**
  * Appends one JSON line per item. Idempotent: the ids written are kept in a Redis set, and on
  * start the sink re-reads its file so a line written just before a crash is not written again.
  * A results file left by another run is moved to `<path>.prev` so the file holds this run only.
+ * One replica writes the file at a time (sink-writer-lease.ts).
  */
 export async function createJsonlSinkHandler(
   sink: JsonlSink,
@@ -21,9 +23,16 @@ export async function createJsonlSinkHandler(
   logger: Logger,
 ): Promise<ChunkHandler> {
   await mkdir(dirname(sink.path), { recursive: true });
-  await recoverWrittenIds(sink.path, runId, redis, writtenKey, logger);
+  const lease = await acquireSinkWriterLease(redis, `${writtenKey}:writer`, logger);
+  try {
+    await recoverWrittenIds(sink.path, runId, redis, writtenKey, logger);
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
   return {
     async process(items) {
+      lease.check();
       const fresh: typeof items = [];
       if (items.length > 0) {
         const seen = await redis.smismember(writtenKey, ...items.map((i) => i.id));
@@ -45,7 +54,9 @@ export async function createJsonlSinkHandler(
       }
       return items.map(() => null);
     },
-    async close() {},
+    async close() {
+      await lease.release();
+    },
   };
 }
 
