@@ -28,6 +28,8 @@ function stage(name: string, uri: string, preprocess: OpSpec[], postprocess: OpS
     concurrency: 1,
     resources: { cpu: 1, memory: 0, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'preferred' },
     nodeSelector: {},
+    affinity: [],
+    antiAffinity: [],
     retry: { attempts: 1, backoffMs: 0 },
     model: { name, runtime: 'onnx', uri, inputs: null, outputs: null },
     batching: { maxBatchSize: 32, maxDelayMs: 0 },

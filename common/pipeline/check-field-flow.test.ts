@@ -25,6 +25,8 @@ const BASE = {
   concurrency: 1,
   resources: { cpu: 1, memory: 1, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'required' },
   nodeSelector: {},
+  affinity: [],
+  antiAffinity: [],
   retry: { attempts: 1, backoffMs: 0 },
 } as const;
 

@@ -1,5 +1,6 @@
 import { checkFieldFlow } from './check-field-flow.js';
 import { runtimeMismatch } from './check-model-runtime.js';
+import { checkStageAffinity } from './check-stage-affinity.js';
 import type { RawIssue } from './pipeline-issues.js';
 import { DNS_LABEL, DNS_LABEL_HINT, MAX_REPLICAS, RESERVED_STAGE_NAMES } from './pipeline-limits.js';
 import { linearStageGraph } from './stage-graph.js';
@@ -7,7 +8,8 @@ import type { PipelineSpec } from './types.js';
 
 /**
  * Pass 4, on the normalized spec: stage names (format, reserved, unique), replica bounds, the
- * stage graph (no cycles) and the data flow of item fields through it.
+ * stages named by affinity and anti-affinity, the stage graph (no cycles) and the data flow of
+ * item fields through it.
  */
 export function checkPipelineGraph(spec: PipelineSpec): RawIssue[] {
   const issues: RawIssue[] = [];
@@ -43,6 +45,8 @@ export function checkPipelineGraph(spec: PipelineSpec): RawIssue[] {
     if (first === undefined) exposedBy.set(stage.model.name, i);
     else issues.push({ path: ['spec', 'stages', i, 'model', 'name'], message: `model "${stage.model.name}" is already exposed by spec.stages[${first}]: exposed models need distinct names` });
   });
+
+  issues.push(...checkStageAffinity(spec));
 
   const graph = linearStageGraph(spec.stages.length);
   for (const i of graph.cyclic) {

@@ -33,6 +33,8 @@ function normalizeStage(stage: DocumentStage): UserStage {
     concurrency: stage.concurrency ?? defaults.concurrency,
     resources,
     nodeSelector: { ...stage.nodeSelector },
+    affinity: [...(stage.affinity ?? [])],
+    antiAffinity: [...(stage.antiAffinity ?? [])],
     retry: {
       attempts: stage.retry?.attempts ?? PIPELINE_DEFAULTS.retry.attempts,
       backoffMs: stage.retry?.backoffMs ?? PIPELINE_DEFAULTS.retry.backoffMs,

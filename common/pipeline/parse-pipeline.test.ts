@@ -48,6 +48,8 @@ describe('parsePipeline: a valid document', () => {
       concurrency: 2,
       resources: { cpu: 0.5, memory: 256 * 2 ** 20, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'required' },
       nodeSelector: {},
+      affinity: [],
+      antiAffinity: [],
       retry: { attempts: 3, backoffMs: 500 },
       ops: [
         { op: 'image.decode', params: { from: 'file', to: 'image' } },
@@ -62,6 +64,8 @@ describe('parsePipeline: a valid document', () => {
       concurrency: 1,
       resources: { cpu: 1, memory: 2 ** 30, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'required' },
       nodeSelector: {},
+      affinity: [],
+      antiAffinity: [],
       retry: { attempts: 3, backoffMs: 500 },
       model: { name: 'm', runtime: 'onnx', uri: 'file:m.onnx', inputs: null, outputs: null },
       batching: { maxBatchSize: 8, maxDelayMs: 5 },
@@ -256,6 +260,31 @@ describe('parsePipeline: errors', () => {
     const twice = VALID.replace('uri: "file:m.onnx" }', 'uri: "file:m.onnx" }\n      expose: true\n    - name: model2\n      type: model-serving\n      model: { name: m, runtime: onnx, uri: "file:m.onnx" }\n      expose: true');
     const issue = only(issuesOf(twice));
     expect(issue).toMatchObject({ path: 'spec.stages[2].model.name', message: 'model "m" is already exposed by spec.stages[1]: exposed models need distinct names' });
+  });
+
+  it('affinity and anti-affinity name stages of the pipeline', () => {
+    const spec = parsePipeline(VALID.replace('      type: model-serving\n', '      type: model-serving\n      affinity: [prep]\n      antiAffinity: [model]\n'));
+    expect(spec.stages[1]).toMatchObject({ affinity: ['prep'], antiAffinity: ['model'] });
+    const text = VALID.replace('      type: model-serving\n', '      type: model-serving\n      affinity: [prep, prepp, sink]\n      antiAffinity: [model, prep]\n');
+    expect(issuesOf(text)).toEqual([
+      { path: 'spec.stages[1].affinity[1]', line: 16, column: 24, message: 'affinity names "prepp", which is not a stage of this pipeline (did you mean "prep"?)' },
+      { path: 'spec.stages[1].affinity[2]', line: 16, column: 31, message: 'affinity names "sink", which is not a stage of this pipeline (stages: prep, model)' },
+      { path: 'spec.stages[1].antiAffinity[1]', line: 17, column: 29, message: '"prep" is in both affinity and antiAffinity: no node can satisfy both' },
+    ]);
+  });
+
+  it('affinity to the stage itself, or along a cycle', () => {
+    const self = only(issuesOf(VALID.replace('      type: preprocessing\n', '      type: preprocessing\n      affinity: [prep]\n')));
+    expect(self).toMatchObject({ path: 'spec.stages[0].affinity[0]', line: 10, column: 18 });
+    expect(self.message).toMatch(/^affinity names the stage itself/);
+    const cycle = VALID.replace('      type: preprocessing\n', '      type: preprocessing\n      affinity: [model]\n').replace(
+      '      type: model-serving\n',
+      '      type: model-serving\n      affinity: [prep]\n',
+    );
+    expect(issuesOf(cycle)).toEqual([
+      { path: 'spec.stages[0].affinity', line: 10, column: 17, message: 'affinity cycle prep → model → prep: none of these stages could be placed first' },
+      { path: 'spec.stages[1].affinity', line: 17, column: 17, message: 'affinity cycle model → prep → model: none of these stages could be placed first' },
+    ]);
   });
 
   it('duplicate stage name', () => {

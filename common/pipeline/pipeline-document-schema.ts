@@ -43,6 +43,8 @@ const cpu = z
 
 const fieldName = z.string().regex(FIELD_NAME, { error: (iss) => `invalid field name ${describeValue(iss.input)}: letters, digits, _ . - (not starting with a digit)` });
 export const stringMap = z.record(z.string(), z.string());
+/** Names of other stages; the graph check resolves them. */
+const stageNames = z.array(z.string().min(1));
 
 /** A default shown in the JSON Schema as the user would write it. */
 export function quantityText(n: number): string {
@@ -98,6 +100,14 @@ function stageFields(d: StageTypeDefaults) {
     concurrency: z.int().min(1).max(1024).optional().meta({ default: d.concurrency, description: 'Chunks one replica processes at once.' }),
     resources: resourcesSchema(d.resources).optional().meta({ description: 'What one replica needs.' }),
     nodeSelector: stringMap.optional().meta({ default: {}, description: 'Node labels that must all match.' }),
+    affinity: stageNames.optional().meta({
+      default: [],
+      description: 'Stages of this pipeline each replica must share a node with: it goes only on nodes running a replica of every one.',
+    }),
+    antiAffinity: stageNames.optional().meta({
+      default: [],
+      description: 'Stages of this pipeline no replica may share a node with; the stage itself means one replica per node.',
+    }),
     retry: retrySchema.optional(),
   };
 }

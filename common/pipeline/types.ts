@@ -43,6 +43,10 @@ interface StageBase {
   readonly resources: ResourceRequest;
   /** Node labels that must all match (key = value). */
   readonly nodeSelector: Readonly<Record<string, string>>;
+  /** Stages of this pipeline whose replicas each replica must share a node with (placed first). */
+  readonly affinity: readonly string[];
+  /** Stages of this pipeline no replica may share a node with; the stage itself: one replica per node. */
+  readonly antiAffinity: readonly string[];
   readonly retry: RetryPolicy;
 }
 

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from '../../common/pipeline/parse-pipeline.js';
+import type { PipelineSpec } from '../../common/pipeline/types.js';
+import { assertHonoursAffinity, cluster } from '../scheduler/in-memory-cluster.js';
+import { place } from '../scheduler/place.js';
 import { planRun } from './plan-run.js';
 
 const spec = parsePipeline(readFileSync(new URL('../../pipelines/ocr.yaml', import.meta.url), 'utf8'));
@@ -33,5 +36,34 @@ describe('planRun', () => {
 
   it('is pure: the same input gives the same plan', () => {
     expect(planRun('r1', spec, 'gl')).toEqual(plan);
+  });
+
+  it('turns affinity and anti-affinity into group ids, anti-affinity on both sides', () => {
+    const constrained: PipelineSpec = {
+      ...spec,
+      stages: spec.stages.map((stage) =>
+        stage.name === 'detect'
+          ? { ...stage, affinity: ['detect-prep'] }
+          : stage.name === 'recognize'
+            ? { ...stage, replicas: 3, antiAffinity: ['detect', 'recognize'] }
+            : stage,
+      ),
+    };
+    const requests = planRun('r1', constrained, 'gl').assignments.map((a) => a.request);
+    const byStage = (name: string) => requests.filter((r) => r.group === `r1/${name}`);
+    expect(byStage('detect')[0]).toMatchObject({ affinity: ['r1/detect-prep'], antiAffinity: ['r1/recognize'] });
+    expect(byStage('recognize')[0]).toMatchObject({ antiAffinity: ['r1/detect', 'r1/recognize'] });
+    expect(byStage('recognize')[0]).not.toHaveProperty('affinity');
+    expect(byStage('source')[0]).not.toHaveProperty('antiAffinity');
+
+    // Placed: detect beside detect-prep, recognize one per node and never beside detect.
+    const nodes = cluster().nodes('n', 4, { cpu: 8, memory: '16Gi', gpus: ['T4-16GB'] }).build();
+    const result = place(nodes, [], requests);
+    assertHonoursAffinity([], requests, result);
+    expect(result.unplaced).toEqual([]);
+    const nodesOf = (name: string) => result.placements.filter((p) => p.group === `r1/${name}`).map((p) => p.nodeId);
+    expect(nodesOf('detect')).toEqual(nodesOf('detect-prep'));
+    expect(new Set(nodesOf('recognize')).size).toBe(3);
+    expect(nodesOf('recognize')).not.toContain(nodesOf('detect')[0]);
   });
 });

@@ -2,6 +2,7 @@ import { stageQueueName } from '../../common/keys.js';
 import type { ModelServingStage, PipelineSpec, ResourceRequest, RetryPolicy } from '../../common/pipeline/types.js';
 import type { ServingSpec } from '../../common/replica-spec.js';
 import type { PlannedStage, StageKind } from '../../common/run-types.js';
+import type { ReplicaRequest } from '../scheduler/types.js';
 import type { Assignment } from './assignment.js';
 
 /** Source and sink are light: one replica each, a sliver of a core. */
@@ -32,6 +33,7 @@ export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): R
     replicas: d.replicas,
   }));
   const assignments: Assignment[] = [];
+  const constraints = stageConstraints(runId, spec);
   drafts.forEach((d, i) => {
     const nextDraft = drafts[i + 1];
     for (let r = 0; r < d.replicas; r++) {
@@ -40,7 +42,7 @@ export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): R
       assignments.push({
         replicaId, runId, stage: d.name, kind: d.kind, nodeId: null, phase: 'pending', message: '',
         cpu: 0, memory: 0, gpus: [],
-        request: { replicaId, group: `${runId}/${d.name}`, resources: d.resources, nodeSelector: d.nodeSelector },
+        request: { replicaId, group: groupOf(runId, d.name), resources: d.resources, nodeSelector: d.nodeSelector, ...constraints.get(d.name) },
         spec: {
           replicaId, runId, stage: d.name, kind: d.kind,
           queue: stages[i]!.queue,
@@ -64,6 +66,36 @@ export function planRun(runId: string, spec: PipelineSpec, keyPrefix: string): R
     }
   });
   return { stages, assignments };
+}
+
+/** A stage's placement group: its replicas spread across nodes, and constraints name it. */
+function groupOf(runId: string, stage: string): string {
+  return `${runId}/${stage}`;
+}
+
+type StageConstraints = Pick<ReplicaRequest, 'affinity' | 'antiAffinity'>;
+
+/**
+ * Per user stage with any, its affinity and anti-affinity as the scheduler's group ids, one pair
+ * of arrays shared by the stage's replicas. Anti-affinity is made mutual: the scheduler checks
+ * a constraint only when the replica that carries it is placed, so a stage the user named must
+ * also avoid the one that named it, or placing it later (a replica re-placed after its node was
+ * lost) could land it beside it.
+ */
+function stageConstraints(runId: string, spec: PipelineSpec): Map<string, StageConstraints> {
+  const avoided = new Map<string, Set<string>>(spec.stages.map((s) => [s.name, new Set(s.antiAffinity)]));
+  for (const stage of spec.stages) for (const name of stage.antiAffinity) avoided.get(name)?.add(stage.name);
+  const out = new Map<string, StageConstraints>();
+  for (const stage of spec.stages) {
+    const affinity = [...new Set(stage.affinity)].sort().map((name) => groupOf(runId, name));
+    const antiAffinity = [...(avoided.get(stage.name) ?? [])].sort().map((name) => groupOf(runId, name));
+    if (affinity.length === 0 && antiAffinity.length === 0) continue;
+    out.set(stage.name, {
+      ...(affinity.length > 0 ? { affinity } : {}),
+      ...(antiAffinity.length > 0 ? { antiAffinity } : {}),
+    });
+  }
+  return out;
 }
 
 /**

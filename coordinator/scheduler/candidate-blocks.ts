@@ -63,6 +63,8 @@ export class CandidateBlocks {
   // Search scratch.
   private readonly bound: Float64Array;
   private readonly skip: Uint8Array;
+  /** The class's nodes among a given few (`scanAmong`); made on first use. */
+  private among: Int32Array | null = null;
 
   /**
    * `candidates` are node indices in any order (ordering similar nodes together tightens the
@@ -238,6 +240,18 @@ export class CandidateBlocks {
   /** The reference the block search must agree with: every candidate, in order. */
   scanAll(choice: CpuChoice | GpuChoice): void {
     choice.scan(this.candidates, 0, this.candidates.length);
+  }
+
+  /**
+   * Scans only the candidates among `nodes` (node indices, any order): the whole search when a
+   * request can only go on a few known nodes (affinity), which the block summaries know nothing of.
+   */
+  scanAmong(choice: CpuChoice | GpuChoice, nodes: readonly number[]): void {
+    this.among ??= new Int32Array(this.candidates.length);
+    const among = this.among;
+    let count = 0;
+    for (const node of nodes) if (this.positions[node]! >= 0) among[count++] = node;
+    choice.scan(among, 0, count);
   }
 
   searchCpu(choice: CpuChoice, cpu: number, memory: number, group: string): void {

@@ -7,8 +7,8 @@ import type { NodeView, ReplicaRequest, Unplaced, UnplacedReason } from './types
 /** Nodes named per resource in a summary; the rest are counted. */
 const NAMED_IN_SUMMARY = 3;
 
-type Resource = 'cpu' | 'memory' | 'gpu' | 'labels' | 'state';
-const SUMMARY_ORDER: readonly Resource[] = ['cpu', 'memory', 'gpu', 'labels', 'state'];
+type Resource = 'cpu' | 'memory' | 'gpu' | 'labels' | 'affinity' | 'anti-affinity' | 'state';
+const SUMMARY_ORDER: readonly Resource[] = ['cpu', 'memory', 'gpu', 'labels', 'affinity', 'anti-affinity', 'state'];
 
 interface Shortage {
   readonly nodeId: string;
@@ -35,6 +35,14 @@ function gpuNeed(request: ReplicaRequest): string {
   const model = gpuModel === null || gpuModel === '' ? '' : ` matching "${gpuModel}"`;
   if (gpuMemory === 0) return `${gpu} entirely free ${gpu === 1 ? 'GPU' : 'GPUs'}${model}`;
   return `${plural(gpu, 'GPU')}${model} with ${formatBytes(gpuMemory)} free${gpu === 1 ? '' : ' each'}`;
+}
+
+/**
+ * A group as reasons name it: its last `/` segment, which for the coordinator's
+ * `${runId}/${stage}` groups is the stage the user wrote (affinity stays within one run).
+ */
+function groupName(group: string): string {
+  return group.slice(group.lastIndexOf('/') + 1);
 }
 
 function selectorText(selector: Readonly<Record<string, string>>): string {
@@ -124,6 +132,12 @@ function summarize(byResource: ReadonlyMap<Resource, Shortage[]>, request: Repli
       case 'labels':
         parts.push(`labels: needs ${selectorText(request.nodeSelector)}, ${details}`);
         break;
+      case 'affinity':
+        parts.push(`affinity: ${details}`);
+        break;
+      case 'anti-affinity':
+        parts.push(`anti-affinity: ${details}`);
+        break;
       case 'state':
         parts.push(`not ready: ${details}`);
         break;
@@ -166,6 +180,8 @@ export function explainUnplaced(
     else list.push(shortage);
   };
   const selectorKeys = Object.keys(nodeSelector).sort();
+  const affinity = [...new Set(request.affinity ?? [])].sort();
+  const antiAffinity = [...new Set(request.antiAffinity ?? [])].sort();
   const mask = index.gpuMask(resources.gpuModel);
   const fit = withGpu && resources.gpu > 0 ? new GpuFit(state, resources.gpu, resources.gpuMemory, mask) : null;
 
@@ -185,6 +201,23 @@ export function explainUnplaced(
       const actual = has ? `${mismatch}=${view.labels[mismatch] ?? ''}` : `no ${mismatch} label`;
       reasons.push({ nodeId, reason: `labels: needs ${mismatch}=${nodeSelector[mismatch] ?? ''}, node has ${actual}` });
       short('labels', { nodeId, closeness: 0, detail: has ? `${nodeId} has ${actual}` : `${nodeId} lacks ${mismatch}` });
+      continue;
+    }
+    // Like labels, a broken constraint is the node's whole story: freeing capacity would not help.
+    const missing = affinity.filter((group) => state.groups.count(group, node) === 0).map(groupName);
+    const running = antiAffinity.filter((group) => state.groups.count(group, node) > 0).map(groupName);
+    if (missing.length > 0 || running.length > 0) {
+      const problems = [
+        ...missing.map((name) => `affinity: no replica of ${name} here`),
+        ...running.map((name) => `anti-affinity: runs a replica of ${name}`),
+      ];
+      reasons.push({ nodeId, reason: problems.join('; ') });
+      if (missing.length > 0) {
+        short('affinity', { nodeId, closeness: -missing.length, detail: `${nodeId} has no replica of ${missing.join(', ')}` });
+      }
+      if (running.length > 0) {
+        short('anti-affinity', { nodeId, closeness: -running.length, detail: `${nodeId} runs a replica of ${running.join(', ')}` });
+      }
       continue;
     }
 

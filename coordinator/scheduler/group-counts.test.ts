@@ -46,4 +46,19 @@ describe('GroupCounts', () => {
     // Other groups still get a clean scratch array.
     expect(counts.acquire('small').every((v) => v === 0)).toBe(true);
   });
+
+  it('keeps a live dense view and node list for filters', () => {
+    const counts = new GroupCounts(4);
+    counts.add('g', 2);
+    const live = counts.live('g');
+    const nodes = counts.nodesOf('g');
+    counts.add('g', 0);
+    counts.add('g', 2);
+    expect([...live]).toEqual([1, 0, 2, 0]);
+    expect([...nodes]).toEqual([2, 0]);
+    expect(counts.acquire('g')).toBe(live);
+    counts.release('g');
+    expect([...counts.live('unseen')]).toEqual([0, 0, 0, 0]);
+    expect(counts.nodesOf('unseen')).toEqual([]);
+  });
 });

@@ -6,8 +6,8 @@ interface Group {
   sparse: Map<number, number> | null;
   /** Replicas per node, once it is big. */
   dense: Int32Array | null;
-  /** Distinct nodes running the group. */
-  nodes: number;
+  /** Distinct nodes running the group, in the order they got their first replica. */
+  nodes: number[];
 }
 
 /**
@@ -33,28 +33,24 @@ export class GroupCounts {
 
   /** Distinct nodes running the group. */
   nodeCount(group: string): number {
-    return this.groups.get(group)?.nodes ?? 0;
+    return this.groups.get(group)?.nodes.length ?? 0;
+  }
+
+  /** The nodes running the group, in no particular order; live: it grows as replicas are added. */
+  nodesOf(group: string): readonly number[] {
+    return this.entry(group).nodes;
   }
 
   /** Calls `visit` for each node running the group. */
   forEach(group: string, visit: (node: number, count: number) => void): void {
     const entry = this.groups.get(group);
     if (entry === undefined) return;
-    const { dense, sparse } = entry;
-    if (dense !== null) {
-      for (let node = 0; node < this.size; node += 1) if (dense[node]! > 0) visit(node, dense[node]!);
-    } else {
-      sparse?.forEach((count, node) => visit(node, count));
-    }
+    for (const node of entry.nodes) visit(node, this.count(group, node));
   }
 
   /** Adds one replica of `group` on `node`; returns how many were there before. */
   add(group: string, node: number): number {
-    let entry = this.groups.get(group);
-    if (entry === undefined) {
-      entry = { sparse: new Map(), dense: null, nodes: 0 };
-      this.groups.set(group, entry);
-    }
+    const entry = this.entry(group);
     let before: number;
     if (entry.dense !== null) {
       before = entry.dense[node]!;
@@ -64,7 +60,7 @@ export class GroupCounts {
       before = sparse.get(node) ?? 0;
       sparse.set(node, before + 1);
     }
-    if (before === 0) entry.nodes += 1;
+    if (before === 0) entry.nodes.push(node);
     return before;
   }
 
@@ -77,13 +73,7 @@ export class GroupCounts {
     if (entry === undefined) return this.scratch;
     if (entry.dense !== null) return entry.dense;
     const sparse = entry.sparse!;
-    if (sparse.size >= DENSE_FROM) {
-      const dense = new Int32Array(this.size);
-      for (const [node, count] of sparse) dense[node] = count;
-      entry.dense = dense;
-      entry.sparse = null;
-      return dense;
-    }
+    if (sparse.size >= DENSE_FROM) return this.densify(entry);
     for (const [node, count] of sparse) this.scratch[node] = count;
     return this.scratch;
   }
@@ -91,5 +81,32 @@ export class GroupCounts {
   release(group: string): void {
     const sparse = this.groups.get(group)?.sparse ?? null;
     if (sparse !== null) for (const node of sparse.keys()) this.scratch[node] = 0;
+  }
+
+  /**
+   * The group's replicas per node, kept up to date by `add` for the rest of the call (the group
+   * turns dense): for filters that read several groups at once. Not between `acquire(group)` and
+   * `release(group)`, whose scratch copy it would orphan.
+   */
+  live(group: string): Int32Array {
+    const entry = this.entry(group);
+    return entry.dense ?? this.densify(entry);
+  }
+
+  private entry(group: string): Group {
+    let entry = this.groups.get(group);
+    if (entry === undefined) {
+      entry = { sparse: new Map(), dense: null, nodes: [] };
+      this.groups.set(group, entry);
+    }
+    return entry;
+  }
+
+  private densify(entry: Group): Int32Array {
+    const dense = new Int32Array(this.size);
+    for (const [node, count] of entry.sparse!) dense[node] = count;
+    entry.dense = dense;
+    entry.sparse = null;
+    return dense;
   }
 }

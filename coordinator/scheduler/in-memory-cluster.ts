@@ -75,9 +75,11 @@ export interface ReplicaSpec {
   readonly gpuModel?: string | null;
   readonly gpuPolicy?: ResourceRequest['gpuPolicy'];
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly affinity?: readonly string[];
+  readonly antiAffinity?: readonly string[];
 }
 
-/** A request with defaults: 1 core, no memory, no GPU, group `g`. */
+/** A request with defaults: 1 core, no memory, no GPU, group `g`, no affinity. */
 export function replica(replicaId: string, spec: ReplicaSpec = {}): ReplicaRequest {
   return {
     replicaId,
@@ -91,6 +93,8 @@ export function replica(replicaId: string, spec: ReplicaSpec = {}): ReplicaReque
       gpuPolicy: spec.gpuPolicy ?? 'required',
     },
     nodeSelector: spec.nodeSelector ?? {},
+    ...(spec.affinity === undefined ? {} : { affinity: spec.affinity }),
+    ...(spec.antiAffinity === undefined ? {} : { antiAffinity: spec.antiAffinity }),
   };
 }
 
@@ -105,6 +109,8 @@ interface NodeUse {
   cpu: number;
   memory: number;
   gpus: Map<number, GpuUse>;
+  /** Replicas per group (placements that name one). */
+  groups: Map<string, number>;
 }
 
 function usage(nodes: readonly NodeView[], placements: readonly Placement[], problems: string[]): Map<string, NodeUse> {
@@ -118,9 +124,10 @@ function usage(nodes: readonly NodeView[], placements: readonly Placement[], pro
     }
     let use = used.get(node.id);
     if (use === undefined) {
-      use = { cpu: 0, memory: 0, gpus: new Map() };
+      use = { cpu: 0, memory: 0, gpus: new Map(), groups: new Map() };
       used.set(node.id, use);
     }
+    if (placement.group !== undefined) use.groups.set(placement.group, (use.groups.get(placement.group) ?? 0) + 1);
     use.cpu += requestMillicores(placement.cpu);
     use.memory += placement.memory;
     const seen = new Set<number>();
@@ -188,10 +195,17 @@ function modelMatches(gpu: GpuView, request: ReplicaRequest): boolean {
   return filter === null || gpu.model.toLowerCase().includes(filter.toLowerCase());
 }
 
+/** Whether `groups` (replicas per group on one node) pass the request's affinity and anti-affinity. */
+function constraintsMet(groups: ReadonlyMap<string, number> | undefined, request: ReplicaRequest): boolean {
+  const runs = (group: string): boolean => (groups?.get(group) ?? 0) > 0;
+  return (request.affinity ?? []).every(runs) && !(request.antiAffinity ?? []).some(runs);
+}
+
 /** Whether `request` could still go on `node` given what `use` already takes there. */
 function fitsOn(node: NodeView, use: NodeUse | undefined, request: ReplicaRequest): boolean {
   const { resources } = request;
   if (node.state !== 'ready' || !labelsMatch(node, request)) return false;
+  if (!constraintsMet(use?.groups, request)) return false;
   if (requestMillicores(resources.cpu) > capacityMillicores(node.cpu) - (use?.cpu ?? 0)) return false;
   if (resources.memory > node.memory - (use?.memory ?? 0)) return false;
   if (resources.gpu === 0 || resources.gpuPolicy === 'preferred') return true;
@@ -265,4 +279,34 @@ export function assertHonoursRequests(nodes: readonly NodeView[], requests: read
     }
   }
   fail('plan does not honour the requests', problems);
+}
+
+/**
+ * Each placement met its request's affinity and anti-affinity when it was made: replaying
+ * `existing`, then the placements in the order `place` made them, its node ran a replica of every
+ * affinity group and none of any anti-affinity group.
+ */
+export function assertHonoursAffinity(existing: readonly Placement[], requests: readonly ReplicaRequest[], result: PlacementResult): void {
+  const problems: string[] = [];
+  const requestById = new Map(requests.map((request) => [request.replicaId, request]));
+  const groupsOn = new Map<string, Map<string, number>>();
+  const add = (placement: Placement): void => {
+    if (placement.group === undefined) return;
+    let groups = groupsOn.get(placement.nodeId);
+    if (groups === undefined) {
+      groups = new Map();
+      groupsOn.set(placement.nodeId, groups);
+    }
+    groups.set(placement.group, (groups.get(placement.group) ?? 0) + 1);
+  };
+  existing.forEach(add);
+  for (const placement of result.placements) {
+    const request = requestById.get(placement.replicaId);
+    if (request !== undefined && !constraintsMet(groupsOn.get(placement.nodeId), request)) {
+      const groups = [...(groupsOn.get(placement.nodeId)?.keys() ?? [])].sort().join(', ');
+      problems.push(`${placement.replicaId} on ${placement.nodeId}, which runs [${groups}]`);
+    }
+    add(placement);
+  }
+  fail('plan breaks affinity or anti-affinity', problems);
 }

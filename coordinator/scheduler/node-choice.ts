@@ -1,5 +1,6 @@
 import type { ClusterState } from './cluster-state.js';
 import { NO_FIT, type GpuFit } from './gpu-fit.js';
+import type { GroupFilter } from './group-filter.js';
 
 // Scoring. Each choice keeps the best node seen so far by a lexicographic key, most important
 // part first, node index (= node id) last, so the plan is deterministic whatever order nodes are
@@ -9,7 +10,8 @@ import { NO_FIT, type GpuFit } from './gpu-fit.js';
 // `couldImprove` takes an optimistic key for a set of nodes (each part the best any of them has)
 // and says whether one of them might beat the current best; CandidateBlocks uses it to skip
 // whole blocks of nodes. A componentwise best is never worse than the set's lexicographic best,
-// so a block it rules out holds no better node.
+// so a block it rules out holds no better node. A `filter` (affinity, anti-affinity) only drops
+// nodes, so a bound that held for a block still holds for what the filter leaves of it.
 
 /** How much of a node's CPU is free, 0..1 (1 = idle): "least loaded" compares this. */
 export function freeShare(state: ClusterState, node: number): number {
@@ -19,7 +21,7 @@ export function freeShare(state: ClusterState, node: number): number {
 
 /**
  * A replica without GPUs: (spread, prefer nodes without GPUs so they stay free for GPU work,
- * least-loaded CPU, node id).
+ * least-loaded CPU, node id), among the nodes with the capacity that `filter` (null: none) allows.
  */
 export class CpuChoice {
   /** The chosen node, -1 while none fits. */
@@ -33,10 +35,11 @@ export class CpuChoice {
     private readonly cpu: number,
     private readonly memory: number,
     private readonly spread: Int32Array,
+    private readonly filter: GroupFilter | null,
   ) {}
 
   scan(candidates: Int32Array, from: number, to: number): void {
-    const { state, cpu, memory, spread } = this;
+    const { state, cpu, memory, spread, filter } = this;
     const { cpuFree, memoryFree, hasGpus } = state;
     let best = this.node;
     let bestSpread = this.spreadCount;
@@ -45,6 +48,7 @@ export class CpuChoice {
     for (let k = from; k < to; k += 1) {
       const node = candidates[k]!;
       if (cpuFree[node]! < cpu || memoryFree[node]! < memory) continue;
+      if (filter !== null && !filter.allows(node)) continue;
       const nodeSpread = spread[node]!;
       const nodeHasGpus = hasGpus[node]!;
       const share = freeShare(state, node);
@@ -97,10 +101,11 @@ export class GpuChoice {
     private readonly memory: number,
     private readonly spread: Int32Array,
     private readonly fit: GpuFit,
+    private readonly filter: GroupFilter | null,
   ) {}
 
   scan(candidates: Int32Array, from: number, to: number): void {
-    const { state, cpu, memory, spread, fit } = this;
+    const { state, cpu, memory, spread, fit, filter } = this;
     const { cpuFree, memoryFree, gpuFreeTotal } = state;
     let best = this.node;
     let bestSpread = this.spreadCount;
@@ -110,6 +115,7 @@ export class GpuChoice {
     for (let k = from; k < to; k += 1) {
       const node = candidates[k]!;
       if (cpuFree[node]! < cpu || memoryFree[node]! < memory) continue;
+      if (filter !== null && !filter.allows(node)) continue;
       const nodeSpread = spread[node]!;
       if (best >= 0 && nodeSpread > bestSpread) continue;
       const nodeFit = fit.fit(node);

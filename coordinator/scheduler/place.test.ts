@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGridlineError } from '../../common/errors.js';
 import {
+  assertHonoursAffinity,
   assertHonoursRequests,
   assertNoOvercommit,
   assertUnplacedFitNowhere,
@@ -17,6 +18,7 @@ function plan(nodes: readonly NodeView[], requests: readonly ReplicaRequest[], e
   const result = place(nodes, existing, requests);
   assertNoOvercommit(nodes, existing, result);
   assertHonoursRequests(nodes, requests, result);
+  assertHonoursAffinity(existing, requests, result);
   assertUnplacedFitNowhere(nodes, existing, requests, result);
   return result;
 }
@@ -298,6 +300,92 @@ describe('place: scoring', () => {
     expect(nodeOf(result, 'z-whole')).toBe('a');
     expect(unplacedIds(result)).toEqual(['a-small']);
     expect(result.placements.map((p) => p.replicaId)).toEqual(['z-whole']);
+  });
+});
+
+describe('place: affinity and anti-affinity', () => {
+  const nodesOf = (result: PlacementResult, prefix: string): string[] =>
+    result.placements.filter((p) => p.replicaId.startsWith(prefix)).map((p) => p.nodeId);
+
+  it('affinity puts every replica on nodes running the named group, placed first even when it is lighter', () => {
+    const nodes = cluster().nodes('n', 4, { cpu: 8, memory: '8Gi', gpus: ['T4-16GB'] }).build();
+    const prep = [0, 1].map((i) => replica(`prep-${i}`, { group: 'run/prep' }));
+    // GPU replicas are normally handled before CPU ones; affinity makes them wait for prep.
+    const model = [0, 1, 2].map((i) => replica(`model-${i}`, { group: 'run/model', gpu: 1, gpuMemory: '4Gi', affinity: ['run/prep'] }));
+    const result = plan(nodes, [...model, ...prep]);
+    expect(unplacedIds(result)).toEqual([]);
+    const prepNodes = new Set(nodesOf(result, 'prep-'));
+    expect(prepNodes.size).toBe(2);
+    expect(nodesOf(result, 'model-').every((node) => prepNodes.has(node))).toBe(true);
+    expect(result.placements.map((p) => p.replicaId)).toEqual(['prep-0', 'prep-1', 'model-0', 'model-1', 'model-2']);
+  });
+
+  it('anti-affinity with its own group spreads one replica per node and leaves the rest unplaced, saying why', () => {
+    const nodes = cluster().nodes('n', 3, { cpu: 8, memory: '8Gi' }).build();
+    const requests = Array.from({ length: 5 }, (_, i) => replica(`web-${i}`, { group: 'run/web', antiAffinity: ['run/web'] }));
+    const result = plan(nodes, requests);
+    expect(new Set(result.placements.map((p) => p.nodeId))).toEqual(new Set(['n-0', 'n-1', 'n-2']));
+    expect(unplacedIds(result)).toEqual(['web-3', 'web-4']);
+    expect(result.unplaced[0]).toEqual({
+      replicaId: 'web-3',
+      summary: 'anti-affinity: n-0 runs a replica of web, n-1 runs a replica of web, n-2 runs a replica of web',
+      reasons: ['n-0', 'n-1', 'n-2'].map((nodeId) => ({ nodeId, reason: 'anti-affinity: runs a replica of web' })),
+    });
+  });
+
+  it('anti-affinity between two groups keeps them apart, or leaves the replica unplaced', () => {
+    const nodes = cluster().nodes('n', 2, { cpu: 8, memory: '8Gi' }).build();
+    const a = replica('a', { group: 'run/a', cpu: 0 });
+    // Without the constraint b would join a on n-0: equal load, lower id.
+    expect(nodeOf(plan(nodes, [a, replica('b', { group: 'run/b' })]), 'b')).toBe('n-0');
+    const apart = plan(nodes, [a, replica('b', { group: 'run/b', antiAffinity: ['run/a'] })]);
+    expect([nodeOf(apart, 'a'), nodeOf(apart, 'b')]).toEqual(['n-0', 'n-1']);
+
+    const one = cluster().node('only', { cpu: 8, memory: '8Gi' }).build();
+    const result = plan(one, [a, replica('b', { group: 'run/b', antiAffinity: ['run/a', 'run/c'] })]);
+    expect(unplacedIds(result)).toEqual(['b']);
+    expect(result.unplaced[0]?.reasons).toEqual([{ nodeId: 'only', reason: 'anti-affinity: runs a replica of a' }]);
+  });
+
+  it('counts existing placements for both', () => {
+    const nodes = cluster().nodes('n', 3, { cpu: 8, memory: '8Gi' }).build();
+    const existing: Placement[] = [
+      { replicaId: 'old-a', nodeId: 'n-2', cpu: 1, memory: 0, gpus: [], group: 'run/a' },
+      { replicaId: 'old-b', nodeId: 'n-1', cpu: 1, memory: 0, gpus: [], group: 'run/b' },
+    ];
+    const result = plan(
+      nodes,
+      [replica('near-a', { group: 'run/c', affinity: ['run/a'] }), replica('away', { group: 'run/d', antiAffinity: ['run/b', 'run/d'] }), replica('away-2', { group: 'run/d', antiAffinity: ['run/b', 'run/d'] })],
+      existing,
+    );
+    expect(nodeOf(result, 'near-a')).toBe('n-2');
+    expect(new Set([nodeOf(result, 'away'), nodeOf(result, 'away-2')])).toEqual(new Set(['n-0', 'n-2']));
+  });
+
+  it('names the missing affinity per node, beside what is short where the group runs', () => {
+    const nodes = cluster().nodes('n', 3, { cpu: 2, memory: '8Gi' }).build();
+    const existing: Placement[] = [{ replicaId: 'old', nodeId: 'n-1', cpu: 2, memory: 0, gpus: [], group: 'run/prep' }];
+    const result = plan(nodes, [replica('m', { group: 'run/model', affinity: ['run/prep', 'run/tok'] })], existing);
+    expect(result.unplaced[0]).toEqual({
+      replicaId: 'm',
+      summary: 'affinity: n-1 has no replica of tok, n-0 has no replica of prep, tok, n-2 has no replica of prep, tok',
+      reasons: [
+        { nodeId: 'n-0', reason: 'affinity: no replica of prep here; affinity: no replica of tok here' },
+        { nodeId: 'n-1', reason: 'affinity: no replica of tok here' },
+        { nodeId: 'n-2', reason: 'affinity: no replica of prep here; affinity: no replica of tok here' },
+      ],
+    });
+
+    const full = plan(nodes, [replica('m', { group: 'run/model', affinity: ['run/prep'] })], existing);
+    expect(full.unplaced[0]?.summary).toBe('cpu: needs 1 core, n-1 has 0 free; affinity: n-0 has no replica of prep, n-2 has no replica of prep');
+  });
+
+  it('gives the same plan whatever the order of the groups named', () => {
+    const nodes = cluster().nodes('n', 4, { cpu: 8, memory: '8Gi' }).build();
+    const base = [replica('a', { group: 'run/a' }), replica('b', { group: 'run/b' })];
+    const first = plan(nodes, [...base, replica('c', { group: 'run/c', antiAffinity: ['run/a', 'run/b'] })]);
+    const second = plan(nodes, [...base, replica('c', { group: 'run/c', antiAffinity: ['run/b', 'run/a', 'run/b'] })]);
+    expect(second).toEqual(first);
   });
 });
 

@@ -3,6 +3,7 @@ import { CandidateIndex } from './candidate-index.js';
 import { ClusterState, requestMillicores } from './cluster-state.js';
 import { explainUnplaced } from './explain-unplaced.js';
 import { GpuFit } from './gpu-fit.js';
+import { GroupFilters, type GroupFilter } from './group-filter.js';
 import { CpuChoice, GpuChoice } from './node-choice.js';
 import { orderRequests } from './request-order.js';
 import type { GpuClaim, NodeView, Placement, PlacementResult, ReplicaRequest, Unplaced } from './types.js';
@@ -14,9 +15,10 @@ function byId(a: NodeView, b: NodeView): number {
 }
 
 /** What decides where a request fits: requests of one shape fit in the same places. */
-function shapeOf(index: CandidateIndex, request: ReplicaRequest, cpuMillicores: number): string {
+function shapeOf(index: CandidateIndex, request: ReplicaRequest, cpuMillicores: number, filter: GroupFilter | null): string {
   const { memory, gpu, gpuMemory, gpuModel, gpuPolicy } = request.resources;
-  return `${index.selectorId(request.nodeSelector)}|${cpuMillicores}|${memory}|${gpu}|${gpuMemory}|${gpuModel ?? ''}|${gpuPolicy}`;
+  const base = `${index.selectorId(request.nodeSelector)}|${cpuMillicores}|${memory}|${gpu}|${gpuMemory}|${gpuModel ?? ''}|${gpuPolicy}`;
+  return filter === null ? base : `${base}|${filter.shape()}`;
 }
 
 function assertUnique(ids: Iterable<string>, what: string): void {
@@ -29,12 +31,13 @@ function assertUnique(ids: Iterable<string>, what: string): void {
 
 /**
  * Places replicas on nodes, Nomad style: filter the ready nodes (labels, CPU, memory, GPU count,
- * GPU memory, GPU model), score the ones left (spread a group across nodes, bin-pack GPU memory,
- * keep GPU nodes for GPU work, least-loaded CPU), bind the best, and go on with the capacity that
- * is left. Pure and deterministic: the same input gives the same plan, in whatever order the
+ * GPU memory, GPU model, affinity and anti-affinity to other groups), score the ones left (spread
+ * a group across nodes, bin-pack GPU memory, keep GPU nodes for GPU work, least-loaded CPU), bind
+ * the best, and go on with the capacity that is left. Pure and deterministic: the same input gives the same plan, in whatever order the
  * nodes and requests come.
  *
- * `existing` placements take capacity on their nodes and count for spreading (via `group`).
+ * `existing` placements take capacity on their nodes and count for spreading, affinity and
+ * anti-affinity (via `group`), as do the placements made earlier in the same call.
  * A request that fits nowhere goes to `unplaced` with a reason per node, explained against the
  * capacity the plan leaves; infeasibility never throws. Duplicate node ids or replica ids do
  * (INVALID_ARGUMENT): they are caller bugs.
@@ -80,6 +83,7 @@ function run(
     existing,
   );
   const index = new CandidateIndex(state);
+  const filters = new GroupFilters(state.groups);
   // What the chosen GPUs had before a claim, for the index to update its summaries.
   const maxGpus = requests.reduce((max, request) => Math.max(max, request.resources.gpu), 0);
   const oldFree = new Float64Array(maxGpus);
@@ -87,7 +91,8 @@ function run(
   const placements: Placement[] = [];
   const failed: { request: ReplicaRequest; shape: string; withGpu: boolean }[] = [];
   // Free capacity only shrinks during a call, so a request shape that fit nowhere once fits
-  // nowhere later: copies of it (replicas of one stage) skip the search.
+  // nowhere later: copies of it (replicas of one stage) skip the search. (Affinity, which can
+  // grow, carries what it depends on in the shape: see GroupFilter.shape.)
   const infeasible = new Set<string>();
 
   for (const request of orderRequests(requests)) {
@@ -95,8 +100,12 @@ function run(
     const cpu = requestMillicores(resources.cpu);
     const withGpu = resources.gpu > 0;
     const canRunOnCpu = !withGpu || resources.gpuPolicy === 'preferred';
+    // Before `acquire`: a new filter may turn groups dense.
+    const filter = filters.of(request);
+    // With affinity, only the nodes running the affinity groups can take the replica.
+    const within = fullScan ? null : (filter?.narrowest() ?? null);
     if (infeasible.size > 0) {
-      const shape = shapeOf(index, request, cpu);
+      const shape = shapeOf(index, request, cpu, filter);
       if (infeasible.has(shape)) {
         failed.push({ request, shape, withGpu: !canRunOnCpu });
         continue;
@@ -107,9 +116,10 @@ function run(
     let placement: Placement | null = null;
     if (withGpu) {
       const fit = new GpuFit(state, resources.gpu, resources.gpuMemory, index.gpuMask(resources.gpuModel));
-      const choice = new GpuChoice(state, cpu, resources.memory, spread, fit);
+      const choice = new GpuChoice(state, cpu, resources.memory, spread, fit, filter);
       const candidates = index.gpuCandidates(nodeSelector, resources.gpuModel);
       if (fullScan) candidates.scanAll(choice);
+      else if (within !== null) candidates.scanAmong(choice, within);
       else candidates.searchGpu(choice, cpu, resources.memory, resources.gpu, resources.gpuMemory, group);
       const node = choice.node;
       if (node >= 0) {
@@ -128,9 +138,10 @@ function run(
       }
     }
     if (placement === null && canRunOnCpu) {
-      const choice = new CpuChoice(state, cpu, resources.memory, spread);
+      const choice = new CpuChoice(state, cpu, resources.memory, spread, filter);
       const candidates = index.cpuCandidates(nodeSelector);
       if (fullScan) candidates.scanAll(choice);
+      else if (within !== null) candidates.scanAmong(choice, within);
       else candidates.searchCpu(choice, cpu, resources.memory, group);
       const node = choice.node;
       if (node >= 0) {
@@ -144,7 +155,7 @@ function run(
     if (placement !== null) {
       placements.push(placement);
     } else {
-      const shape = shapeOf(index, request, cpu);
+      const shape = shapeOf(index, request, cpu, filter);
       infeasible.add(shape);
       failed.push({ request, shape, withGpu: !canRunOnCpu });
     }

@@ -33,6 +33,18 @@ export interface ReplicaRequest {
   readonly resources: ResourceRequest;
   /** Node labels that must all match (key = value). */
   readonly nodeSelector: Readonly<Record<string, string>>;
+  /**
+   * Groups of which the chosen node must already run at least one replica (from `existing` or
+   * placed earlier in the same call; `place` handles a group's affinity targets first).
+   */
+  readonly affinity?: readonly string[];
+  /**
+   * Groups of which the chosen node must run no replica; the request's own group means one
+   * replica per node. Checked when this replica is placed only: a replica of a named group that
+   * is placed later goes wherever its own request allows, so name the relation on both sides for
+   * it to hold both ways (planRun does).
+   */
+  readonly antiAffinity?: readonly string[];
 }
 
 export interface GpuClaim {
@@ -64,7 +76,7 @@ export interface UnplacedReason {
 
 export interface Unplaced {
   readonly replicaId: string;
-  /** One sentence: which resource is short on which nodes. */
+  /** One sentence: which resource is short, or which constraint rules a node out, on which nodes. */
   readonly summary: string;
   /** One entry per node (all nodes given, ready or not), sorted by node id. */
   readonly reasons: readonly UnplacedReason[];

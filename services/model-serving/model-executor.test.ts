@@ -23,6 +23,8 @@ function stageOf(opts: {
     concurrency: 1,
     resources: { cpu: 1, memory: 0, gpu: 0, gpuMemory: 0, gpuModel: null, gpuPolicy: 'preferred' },
     nodeSelector: {},
+    affinity: [],
+    antiAffinity: [],
     retry: { attempts: 1, backoffMs: 0 },
     model: { name: 'm', runtime: 'onnx', uri: 'unused', inputs: null, outputs: null, ...opts.model },
     batching: { maxBatchSize: 4, maxDelayMs: 0, ...opts.batching },
