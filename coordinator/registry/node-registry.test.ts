@@ -16,6 +16,9 @@ function memoryStore(): CoordinatorStore & { saved: NodeRecord[] } {
     saveNode: async (n) => {
       saved.push(n);
     },
+    saveNodes: async (ns) => {
+      saved.push(...ns);
+    },
     loadRuns: no, saveRun: no, loadAssignments: no, saveAssignments: no, deleteAssignments: no,
     joinToken: no, saveCredentialHash: no, loadCredentialHashes: no, runCounters: no, runErrors: no, deadLetters: no, deadLetterCount: no,
   };

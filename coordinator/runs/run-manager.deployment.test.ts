@@ -77,6 +77,9 @@ function memoryStore(): CoordinatorStore {
     saveNode: async (node) => {
       nodes.set(node.id, node);
     },
+    saveNodes: async (list) => {
+      for (const node of list) nodes.set(node.id, node);
+    },
     loadRuns: async () => [...runs.values()],
     saveRun: async (run) => {
       runs.set(run.id, run);

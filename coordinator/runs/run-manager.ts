@@ -12,6 +12,7 @@ import { place } from '../scheduler/place.js';
 import type { Placement, PlacementResult } from '../scheduler/types.js';
 import type { CoordinatorStore } from '../store/coordinator-store.js';
 import { publicAssignment, type Assignment } from './assignment.js';
+import { AssignmentTable } from './assignment-table.js';
 import { planDeployment } from './plan-deployment.js';
 import { planRun, type RunPlan } from './plan-run.js';
 
@@ -77,7 +78,7 @@ export interface ReportedReplica {
  */
 export class RunManager {
   private readonly runs = new Map<string, RunRecord>();
-  private readonly assignments = new Map<string, Assignment>();
+  private readonly assignments = new AssignmentTable();
   /** When each assignment was last sent to its node (memory only: resent after a restart). */
   private readonly sentAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -274,8 +275,9 @@ export class RunManager {
 
   /** Everything a node should be running (sent again when its stream reconnects). */
   resendAll(nodeId: string): void {
-    for (const a of this.assignments.values()) {
-      if (a.nodeId === nodeId) this.sendStart(a);
+    for (const id of this.assignments.onNode(nodeId)) {
+      const a = this.assignments.get(id);
+      if (a !== undefined) this.sendStart(a);
     }
   }
 
@@ -306,8 +308,9 @@ export class RunManager {
       this.onReplicaState(nodeId, r);
     }
     const grace = 3 * this.settings.heartbeatIntervalMs;
-    for (const a of this.assignments.values()) {
-      if (a.nodeId === nodeId && !running.has(a.replicaId) && this.now() - (this.sentAt.get(a.replicaId) ?? 0) > grace) {
+    for (const id of this.assignments.onNode(nodeId)) {
+      const a = this.assignments.get(id);
+      if (a !== undefined && !running.has(a.replicaId) && this.now() - (this.sentAt.get(a.replicaId) ?? 0) > grace) {
         this.sendStart(a);
       }
     }
@@ -544,8 +547,10 @@ export class RunManager {
    */
   private unbindNode(nodeId: string, why: 'lost' | 'draining'): string[] {
     const moved: Assignment[] = [];
-    for (const a of this.assignments.values()) {
-      if (a.nodeId !== nodeId) continue;
+    // A copy: unbinding changes the node's index while this walks it.
+    for (const id of [...this.assignments.onNode(nodeId)]) {
+      const a = this.assignments.get(id);
+      if (a === undefined) continue;
       if (why === 'draining') this.channel.send(nodeId, { stop: { replicaId: a.replicaId, drain: true } });
       const next: Assignment = { ...a, nodeId: null, phase: 'pending', message: `node ${nodeId} ${why}`, cpu: 0, memory: 0, gpus: [] };
       this.assignments.set(a.replicaId, next);

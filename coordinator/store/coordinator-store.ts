@@ -11,6 +11,8 @@ import type { Assignment } from '../runs/assignment.js';
 export interface CoordinatorStore {
   loadNodes(): Promise<NodeRecord[]>;
   saveNode(node: NodeRecord): Promise<void>;
+  /** Several nodes in one write (the registry's batched heartbeat times). */
+  saveNodes(nodes: readonly NodeRecord[]): Promise<void>;
   loadRuns(): Promise<RunRecord[]>;
   saveRun(run: RunRecord): Promise<void>;
   loadAssignments(): Promise<Assignment[]>;
@@ -32,6 +34,10 @@ export function redisCoordinatorStore(redis: Redis, keys: KeySpace): Coordinator
   const loadHash = async <T>(key: string): Promise<T[]> => Object.values(await redis.hgetall(key)).map((v) => JSON.parse(v) as T);
   return {
     loadNodes: () => loadHash<NodeRecord>(keys.nodes),
+    async saveNodes(nodes) {
+      if (nodes.length === 0) return;
+      await redis.hset(keys.nodes, ...nodes.flatMap((n) => [n.id, JSON.stringify(n)]));
+    },
     async saveNode(node) {
       await redis.hset(keys.nodes, node.id, JSON.stringify(node));
     },
