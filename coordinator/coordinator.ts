@@ -117,7 +117,13 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
       grpcServer.forceShutdown();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      await redis.quit().catch(() => redis.disconnect());
+      // Bounded: with Redis away, QUIT waits behind the queued commands (maxRetriesPerRequest: null)
+      // forever, and the client would go on reconnecting; disconnect() ends both.
+      await Promise.race([
+        redis.quit().catch(() => undefined),
+        new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref()),
+      ]);
+      redis.disconnect();
     },
   };
 }

@@ -20,6 +20,8 @@ export function bullmqRunQueues(redis: Redis, keys: KeySpace): RunQueues {
   return {
     async startSource(runId, queue) {
       const q = new Queue(queue, { connection: redis, prefix: keys.queuePrefix });
+      // Connection errors are the shared connection's to report (coordinator.ts logs them).
+      q.on('error', () => undefined);
       try {
         const job: SourceJob = { runId, chunkId: 'source', items: [] };
         // Fixed job id: submitting twice (or a restarted coordinator redoing it) adds nothing.
@@ -31,6 +33,7 @@ export function bullmqRunQueues(redis: Redis, keys: KeySpace): RunQueues {
     async cleanup(runId, queues) {
       for (const name of queues) {
         const q = new Queue(name, { connection: redis, prefix: keys.queuePrefix });
+        q.on('error', () => undefined);
         try {
           await q.obliterate({ force: true });
         } finally {

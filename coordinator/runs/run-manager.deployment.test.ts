@@ -518,3 +518,39 @@ spec:
     expect(h.manager.getRun(run.id)?.status).not.toBe('failed');
   });
 });
+
+describe('RunManager: a started run that loses room for some replicas', () => {
+  it('keeps going while every stage has a replica, and says it runs short', async () => {
+    const h = await harness(['node-a', 'node-b']);
+    const wide = parseWorkload(`apiVersion: gridline/v1
+kind: Pipeline
+metadata: { name: wide }
+spec:
+  source: { kind: files, path: ./data, glob: "*.png" }
+  stages:
+    - name: prep
+      type: preprocessing
+      replicas: 2
+      resources: { cpu: 3 }
+      ops: [ image.decode ]
+  sink: { kind: jsonl, path: ./out.jsonl }
+`);
+    const run = await h.manager.submit(wide);
+    await h.manager.reconcileNow();
+    await h.manager.reconcileNow();
+    expect(h.manager.getRun(run.id)?.status).toBe('running');
+    // node-b goes silent and is marked lost: its prep replica fits nowhere (node-a has 1 core free).
+    h.advance(1_000);
+    h.registry.heartbeat('node-a');
+    h.advance(3_500);
+    h.registry.heartbeat('node-a');
+    h.registry.sweep();
+    await h.manager.reconcileNow();
+    h.advance(UNSCHEDULABLE_TIMEOUT_MS + 1_000);
+    h.registry.heartbeat('node-a');
+    await h.manager.reconcileNow();
+    const now = h.manager.getRun(run.id);
+    expect(now?.status).toBe('running');
+    expect(now?.reason).toMatch(/running short: 1 replica waiting for room \(stage prep/);
+  });
+});

@@ -413,8 +413,14 @@ export class RunManager {
       return;
     }
     const unplaced = mine.filter((a) => a.nodeId === null);
-    if (unplaced.length > 0) {
-      const first = unplaced[0]!;
+    // A started run goes on while every stage keeps at least one replica (a lost node's replicas
+    // that do not fit elsewhere only slow it down); it waits, and times out, only when a stage
+    // has none left. A run that has not started waits for all of its replicas.
+    const blocking = run.status === 'pending'
+      ? unplaced
+      : unplaced.filter((u) => !mine.some((a) => a.stage === u.stage && a.nodeId !== null));
+    if (blocking.length > 0) {
+      const first = blocking[0]!;
       const reason = `stage ${first.stage} cannot be placed: ${first.unplacedReason ?? 'no nodes yet'}`;
       if (first.unplacedSince !== null && this.now() - first.unplacedSince > this.settings.unschedulableTimeoutMs) {
         await this.finish(run, 'failed', `unschedulable for ${Math.round(this.settings.unschedulableTimeoutMs / 1000)}s: ${reason}`);
@@ -422,6 +428,13 @@ export class RunManager {
       }
       if (run.reason !== reason) await this.save({ ...run, reason });
       return;
+    }
+    if (unplaced.length > 0) {
+      const first = unplaced[0]!;
+      const reason = `running short: ${unplaced.length} replica${unplaced.length === 1 ? '' : 's'} waiting for room (stage ${first.stage}: ${first.unplacedReason ?? 'no nodes yet'})`;
+      if (run.reason !== reason) await this.save({ ...run, reason });
+    } else if (run.status === 'running' && run.reason !== null) {
+      await this.save({ ...run, reason: null });
     }
     if (run.status === 'pending') {
       await this.save({ ...run, status: 'running', reason: null, startedAt: new Date(this.now()).toISOString() });

@@ -8,6 +8,17 @@ import type { Redis } from 'ioredis';
  */
 /** How long a chunk's lock lasts without renewal (defaults; see createConsumer). */
 export const STALL_LOCK_MS = 15_000;
+
+/**
+ * A Queue handle whose connection errors are left to the shared connection's own listener
+ * (redis-connection.ts logs them once): without a listener BullMQ prints each reconnect attempt
+ * with console.error, multi-line, into the JSON logs.
+ */
+function queueOn(connection: Redis, prefix: string, name: string): Queue {
+  const q = new Queue(name, { connection, prefix });
+  q.on('error', () => undefined);
+  return q;
+}
 export const STALL_CHECK_MS = 5_000;
 
 export interface JobOptions {
@@ -54,7 +65,7 @@ export interface ConsumerOptions {
 }
 
 export function createProducer(connection: Redis, prefix: string, queue: string): StageProducer {
-  const q = new Queue(queue, { connection, prefix });
+  const q = queueOn(connection, prefix, queue);
   return {
     async add(data, options) {
       await q.add('chunk', data, {
@@ -125,7 +136,7 @@ export function createConsumer<T>(
       await inspector?.close();
     },
     async failedJobs(limit) {
-      inspector ??= new Queue(queue, { connection, prefix });
+      inspector ??= queueOn(connection, prefix, queue);
       const jobs = await inspector.getFailed(0, Math.max(0, limit - 1));
       return jobs.map((job) => ({
         job: { data: job.data as unknown, id: job.id ?? '', attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 },
@@ -142,7 +153,7 @@ export function nonRetryable(message: string): Error {
 
 /** Removes a finished run's queue and all its jobs. */
 export async function removeQueue(connection: Redis, prefix: string, queue: string): Promise<void> {
-  const q = new Queue(queue, { connection, prefix });
+  const q = queueOn(connection, prefix, queue);
   try {
     await q.obliterate({ force: true });
   } finally {
@@ -152,7 +163,7 @@ export async function removeQueue(connection: Redis, prefix: string, queue: stri
 
 /** Jobs waiting, active and delayed on a queue. */
 export async function queueDepth(connection: Redis, prefix: string, queue: string): Promise<Record<string, number>> {
-  const q = new Queue(queue, { connection, prefix });
+  const q = queueOn(connection, prefix, queue);
   try {
     return await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
   } finally {

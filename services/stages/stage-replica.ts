@@ -254,7 +254,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     },
     {
       concurrency: spec.concurrency,
-      onError: (err) => log.warn({ err: err.message }, 'queue connection problem (BullMQ reconnects)'),
+      onError: (err) => log.warn({ err: err.message }, 'queue error (BullMQ; a lost connection reconnects by itself, a lost lock returns the chunk to the queue)'),
       onFinalFailure: (job, err) => settleFinalFailure(job, err),
     },
   );
