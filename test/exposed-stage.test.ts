@@ -93,7 +93,7 @@ describe('a pipeline stage exposed at the gateway', () => {
       return ['succeeded', 'failed', 'cancelled'].includes(v.status) ? v : null;
     }, 240_000, 200);
     expect(view.status, `${view.reason}`).toBe('succeeded');
-    expect(view.items).toEqual({ total: IMAGES, completed: IMAGES, failed: 0 });
+    expect(view.items).toEqual({ total: IMAGES, completed: IMAGES, failed: 0, deadLettered: 0 });
     const lines = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { lines: { text: string }[] });
     expect(lines).toHaveLength(IMAGES);
     for (const item of lines) {

@@ -62,7 +62,7 @@ describe('OCR pipeline end to end on two worker processes', () => {
       throw new Error(`${err.message}\n${workers.map((w) => w.output().slice(-3000)).join('\n---\n')}`);
     });
     expect(view.status, `${view.reason}\n${JSON.stringify(view.errors)}`).toBe('succeeded');
-    expect(view.items).toEqual({ total: 3, completed: 3, failed: 0 });
+    expect(view.items).toEqual({ total: 3, completed: 3, failed: 0, deadLettered: 0 });
     for (const stage of view.stages) expect(view.counters[stage.name]?.failed).toBe(0);
 
     // The two recognize replicas were spread over both nodes, and every model replica got GPU
@@ -103,7 +103,7 @@ describe('OCR pipeline end to end on two worker processes', () => {
       }, 240_000, 200);
       expect(view.status).toBe('failed');
       expect(view.reason).toMatch(/1 of 2 items failed; first: broken\.png/);
-      expect(view.items).toEqual({ total: 2, completed: 1, failed: 1 });
+      expect(view.items).toEqual({ total: 2, completed: 1, failed: 1, deadLettered: 1 });
       expect(view.counters['detect-prep']).toMatchObject({ failed: 1, completed: 1 });
       expect(view.errors[0]).toMatchObject({ stage: 'detect-prep', key: 'broken.png', code: 'INVALID_ITEM' });
       const lines = (await readFile(join(bad, 'out.jsonl'), 'utf8')).trim().split('\n');
