@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../common/ports.js';
 import type { NodeRecord } from '../common/run-types.js';
 import {
-  counterProblems, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup, reportPass, seededRandom, sinkProblems, startWorker,
-  submitPipeline, summarize, Timeline, tryGetRun, waitForRun, waitForRunEnd,
+  expectRunExactlyOnce, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup,
+  reportPass, seededRandom, startWorker, submitPipeline, summarize, Timeline, tryGetRun, waitForRun,
 } from './support/fault-harness.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
@@ -105,14 +105,7 @@ describe('fault: the coordinator SIGKILLed mid-run and restarted', () => {
       timeline.note(`coordinator restarted; run now: ${summarize(await tryGetRun(url(), runId))}`);
       if (share === 'pending') await startWorkers(second.joinToken);
 
-      const view = await waitForRunEnd(url, runId, RUN_DEADLINE_MS, d);
-      timeline.note(`run ended: ${summarize(view)}`);
-      expect(view.status, await explain(d, view)).toBe('succeeded');
-      expect(view.items, await explain(d, view)).toMatchObject({ total: ITEMS, completed: ITEMS, failed: 0 });
-      expect(counterProblems(view, ITEMS), await explain(d, view)).toEqual([]);
-      const check = await sinkProblems(sink, runId, keys);
-      timeline.note(`sink: ${check.lines} lines`);
-      expect(check.problems, await explain(d, view)).toEqual([]);
+      const view = await expectRunExactlyOnce(url, runId, { sink, keys, deadlineMs: RUN_DEADLINE_MS, d });
       // The workers came back to the new process with their credentials: no node was forgotten.
       await waitFor('both workers ready on the restarted coordinator', nodesReady, 30_000).catch(async (err: Error) => {
         throw new Error(`${err.message}\n${await explain(d, view)}`);

@@ -8,8 +8,9 @@ import { GRIDLINE_BIN } from '../cli/worker-process.js';
 import { freePort } from '../common/ports.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import {
-  counterProblems, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup, reportPass, seededRandom, sinkProblems,
-  startProcess, startRedisServer, startWorker, submitPipeline, summarize, Timeline, waitForRun, waitForRunEnd, type RedisServer,
+  expectRunExactlyOnce, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup,
+  reportPass, seededRandom, startProcess, startRedisServer, startWorker, submitPipeline, summarize, Timeline,
+  waitForRun, type RedisServer,
 } from './support/fault-harness.js';
 import { waitFor } from './support/processes.js';
 
@@ -185,14 +186,7 @@ describe.skipIf(UNAVAILABLE !== null)(`fault: a worker's network cut mid-run${UN
           (v) => v.replicas.length > 0 && v.replicas.every((r) => r.nodeId === local), 30_000, d);
         timeline.note(`every replica on ${local}`);
 
-        const view = await waitForRunEnd(url, runId, RUN_DEADLINE_MS, d);
-        timeline.note(`run ended: ${summarize(view)}`);
-        expect(view.status, await explain(d, view)).toBe('succeeded');
-        expect(view.items, await explain(d, view)).toMatchObject({ total: ITEMS, completed: ITEMS, failed: 0 });
-        expect(counterProblems(view, ITEMS), await explain(d, view)).toEqual([]);
-        const check = await sinkProblems(sink, runId, keys);
-        timeline.note(`sink: ${check.lines} lines`);
-        expect(check.problems, await explain(d, view)).toEqual([]);
+        const view = await expectRunExactlyOnce(url, runId, { sink, keys, deadlineMs: RUN_DEADLINE_MS, d });
         await reportPass(d, view);
       } finally {
         await processes.killAll('SIGKILL', ['redis-server']);

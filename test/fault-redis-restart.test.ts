@@ -7,8 +7,9 @@ import { createLogger } from '../cli/create-logger.js';
 import { freePort } from '../common/ports.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import {
-  counterProblems, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup, seededRandom, reportPass, sinkProblems, startRedisServer,
-  startWorker, submitPipeline, summarize, Timeline, tryGetRun, waitForRun, waitForRunEnd, type RedisServer,
+  expectRunExactlyOnce, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup,
+  seededRandom, reportPass, startRedisServer, startWorker, submitPipeline, summarize, Timeline, tryGetRun,
+  waitForRun, type RedisServer,
 } from './support/fault-harness.js';
 import { waitFor } from './support/processes.js';
 
@@ -85,14 +86,7 @@ describe.skipIf(VERSION === null)('fault: Redis (append-only) restarted mid-run'
         processes.add('redis-server', redis.process);
         timeline.note('redis-server answers PING again');
 
-        const view = await waitForRunEnd(url, runId, RUN_DEADLINE_MS, d);
-        timeline.note(`run ended: ${summarize(view)}`);
-        expect(view.status, await explain(d, view)).toBe('succeeded');
-        expect(view.items, await explain(d, view)).toMatchObject({ total: ITEMS, completed: ITEMS, failed: 0 });
-        expect(counterProblems(view, ITEMS), await explain(d, view)).toEqual([]);
-        const check = await sinkProblems(sink, runId, keys);
-        timeline.note(`sink: ${check.lines} lines`);
-        expect(check.problems, await explain(d, view)).toEqual([]);
+        const view = await expectRunExactlyOnce(url, runId, { sink, keys, deadlineMs: RUN_DEADLINE_MS, d });
         // Nobody was restarted: the same worker processes are still ready on the same coordinator.
         for (const id of WORKERS) expect(processes.get(id).child.exitCode, id).toBeNull();
         await waitFor('both workers ready after the Redis restart', () => WORKERS.every((id) => c.registry.get(id)?.state === 'ready'), 30_000);

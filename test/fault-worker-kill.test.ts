@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { createLogger } from '../cli/create-logger.js';
 import { startCoordinator } from '../coordinator/coordinator.js';
 import {
-  counterProblems, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup, reportPass, seededRandom, sinkProblems, startWorker, submitPipeline,
-  summarize, Timeline, waitForRun, waitForRunEnd,
+  expectRunExactlyOnce, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup,
+  reportPass, seededRandom, startWorker, submitPipeline, summarize, Timeline, waitForRun,
 } from './support/fault-harness.js';
 import { waitFor } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
@@ -77,14 +77,7 @@ describe('fault: a worker SIGKILLed mid-run', () => {
         await lost;
         timeline.note(`${plan.victim} marked lost`);
 
-        const view = await waitForRunEnd(url, runId, RUN_DEADLINE_MS, d);
-        timeline.note(`run ended: ${summarize(view)}`);
-        expect(view.status, await explain(d, view)).toBe('succeeded');
-        expect(view.items, await explain(d, view)).toMatchObject({ total: ITEMS, completed: ITEMS, failed: 0 });
-        expect(counterProblems(view, ITEMS), await explain(d, view)).toEqual([]);
-        const check = await sinkProblems(sink, runId, keys);
-        timeline.note(`sink: ${check.lines} lines`);
-        expect(check.problems, await explain(d, view)).toEqual([]);
+        const view = await expectRunExactlyOnce(url, runId, { sink, keys, deadlineMs: RUN_DEADLINE_MS, d });
         await reportPass(d, view);
       } finally {
         await processes.killAll('SIGKILL');

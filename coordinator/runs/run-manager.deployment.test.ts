@@ -3,13 +3,12 @@ import { GridlineError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { parseWorkload } from '../../common/pipeline/parse-pipeline.js';
 import type { ReplicaSpec } from '../../common/replica-spec.js';
-import type { NodeRecord, RunRecord } from '../../common/run-types.js';
+import type { RunRecord } from '../../common/run-types.js';
 import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
 import type { RunQueues } from '../queues/run-queues.js';
 import { NodeRegistry } from '../registry/node-registry.js';
-import type { CoordinatorStore } from '../store/coordinator-store.js';
-import type { Assignment } from './assignment.js';
 import { RunManager, type NodeChannel, type RunManagerSettings } from './run-manager.js';
+import { memoryCoordinatorStore } from '../store/memory-coordinator-store.js';
 
 const GiB = 2 ** 30;
 const UNSCHEDULABLE_TIMEOUT_MS = 60_000;
@@ -65,46 +64,7 @@ spec:
 
 /* ---------------------------------------------------------------- fakes */
 
-/** The coordinator's durable state, in memory. */
-function memoryStore(): CoordinatorStore {
-  const nodes = new Map<string, NodeRecord>();
-  const runs = new Map<string, RunRecord>();
-  const assignments = new Map<string, Assignment>();
-  const credentials = new Map<string, string>();
-  let token: string | null = null;
-  return {
-    loadNodes: async () => [...nodes.values()],
-    saveNode: async (node) => {
-      nodes.set(node.id, node);
-    },
-    saveNodes: async (list) => {
-      for (const node of list) nodes.set(node.id, node);
-    },
-    loadRuns: async () => [...runs.values()],
-    saveRun: async (run) => {
-      runs.set(run.id, run);
-    },
-    loadAssignments: async () => [...assignments.values()],
-    saveAssignments: async (list) => {
-      for (const a of list) assignments.set(a.replicaId, a);
-    },
-    deleteAssignments: async (ids) => {
-      for (const id of ids) assignments.delete(id);
-    },
-    joinToken: async (candidate) => {
-      token ??= candidate;
-      return token;
-    },
-    saveCredentialHash: async (nodeId, hash) => {
-      credentials.set(nodeId, hash);
-    },
-    loadCredentialHashes: async () => new Map(credentials),
-    runCounters: async () => ({}),
-    runErrors: async () => [],
-    deadLetters: async () => [],
-    deadLetterCount: async () => 0,
-  };
-}
+const memoryStore = memoryCoordinatorStore;
 
 interface QueueCall {
   readonly runId: string;

@@ -2,51 +2,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { parseWorkload } from '../../common/pipeline/parse-pipeline.js';
-import type { NodeRecord, RunRecord } from '../../common/run-types.js';
 import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
 import type { RunQueues } from '../queues/run-queues.js';
 import { NodeRegistry } from '../registry/node-registry.js';
-import type { CoordinatorStore } from '../store/coordinator-store.js';
-import type { Assignment } from './assignment.js';
 import { RunManager, type NodeChannel } from './run-manager.js';
+import type { CoordinatorStore } from '../store/coordinator-store.js';
+import { memoryCoordinatorStore } from '../store/memory-coordinator-store.js';
 
 const GiB = 2 ** 30;
 /** The OCR pipeline: 7 replicas, recognize with 2 (spread over both nodes). */
 const OCR = parseWorkload(readFileSync(new URL('../../pipelines/ocr.yaml', import.meta.url), 'utf8'));
 
-/** The coordinator's durable state in memory, shared by a "restarted" coordinator. */
-function memoryStore(): CoordinatorStore {
-  const nodes = new Map<string, NodeRecord>();
-  const runs = new Map<string, RunRecord>();
-  const assignments = new Map<string, Assignment>();
-  return {
-    loadNodes: async () => [...nodes.values()],
-    saveNode: async (node) => {
-      nodes.set(node.id, node);
-    },
-    saveNodes: async (list) => {
-      for (const node of list) nodes.set(node.id, node);
-    },
-    loadRuns: async () => [...runs.values()],
-    saveRun: async (run) => {
-      runs.set(run.id, run);
-    },
-    loadAssignments: async () => [...assignments.values()],
-    saveAssignments: async (list) => {
-      for (const a of list) assignments.set(a.replicaId, a);
-    },
-    deleteAssignments: async (ids) => {
-      for (const id of ids) assignments.delete(id);
-    },
-    joinToken: async (candidate) => candidate,
-    saveCredentialHash: async () => undefined,
-    loadCredentialHashes: async () => new Map(),
-    runCounters: async () => ({}),
-    runErrors: async () => [],
-    deadLetters: async () => [],
-    deadLetterCount: async () => 0,
-  };
-}
+const memoryStore = memoryCoordinatorStore;
 
 const queues: RunQueues = { startSource: async () => undefined, cleanup: async () => undefined, close: async () => undefined };
 

@@ -450,6 +450,11 @@ export class RunManager {
     const sunk = Number(counters['sink:completed'] ?? 0);
     const failed = run.stages.reduce((sum, s) => sum + Number(counters[`${s.name}:failed`] ?? 0), 0);
     if (sunk + failed < total) return;
+    // Every stage settled too: a chunk a dead node forwarded but never counted comes back when its
+    // lock expires and is counted then; ending before would leave that stage's counters short.
+    const unsettled = run.stages.some((st) => st.kind !== 'source'
+      && Number(counters[`${st.name}:completed`] ?? 0) + Number(counters[`${st.name}:failed`] ?? 0) < Number(counters[`${st.name}:queued`] ?? 0));
+    if (unsettled) return;
     if (failed === 0) {
       await this.finish(run, 'succeeded', null);
     } else {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import { pingRedis } from '../../cli/redis/redis-ping.js';
 import { keySpace } from '../../common/keys.js';
 import { FINAL_RUN_STATUSES, type RunView } from '../../common/run-types.js';
@@ -312,6 +313,27 @@ export function waitForRunEnd(httpUrl: () => string, runId: string, timeoutMs: n
 }
 
 /** Counters that do not add up for a run of `total` items with no failure: every stage saw each item once. */
+/**
+ * Waits for the run to end and checks what every fault test promises: it succeeded, its
+ * counters add up to one per input at every stage, and the sink holds each input exactly once.
+ */
+export async function expectRunExactlyOnce(
+  httpUrl: () => string,
+  runId: string,
+  o: { readonly sink: string; readonly keys: readonly string[]; readonly deadlineMs: number; readonly d: Diagnostics },
+): Promise<RunView> {
+  const { d, keys } = o;
+  const view = await waitForRunEnd(httpUrl, runId, o.deadlineMs, d);
+  d.timeline.note(`run ended: ${summarize(view)}`);
+  expect(view.status, await explain(d, view)).toBe('succeeded');
+  expect(view.items, await explain(d, view)).toMatchObject({ total: keys.length, completed: keys.length, failed: 0 });
+  expect(counterProblems(view, keys.length), await explain(d, view)).toEqual([]);
+  const check = await sinkProblems(o.sink, runId, keys);
+  d.timeline.note(`sink: ${check.lines} lines`);
+  expect(check.problems, await explain(d, view)).toEqual([]);
+  return view;
+}
+
 export function counterProblems(view: RunView, total: number): string[] {
   const problems: string[] = [];
   for (const s of view.stages) {
