@@ -92,16 +92,17 @@ describe('threaded onnx runtime', () => {
     expect(Object.values(ok)[0]!.shape).toEqual([1, 2]);
   });
 
-  it('reports unhealthy once its thread is gone, and fails waiting and later runs', async () => {
+  it('reports unhealthy once its thread is gone, and fails later runs', async () => {
     const r = await createThreadedOnnxRuntime(CLS, { useGpu: false, logger: silentLogger });
     open.push(r);
     const thread = lastWorker();
     expect(r.healthy?.()).toBe(true);
-    const waiting = r.run({ x: random([1, 3, 48, 192]) });
+    await r.run({ x: random([1, 3, 48, 192]) });
+    // Terminated between runs: killing a thread inside onnxruntime's native run can abort the
+    // whole process (Napi::Error). A run in flight when the thread goes is covered by the TF.js
+    // case below, which shares the same bookkeeping.
     await thread.terminate();
     expect(r.healthy?.()).toBe(false);
-    // The run either finished before the thread went or is failed by its exit: never left hanging.
-    await waiting.catch((err: unknown) => expect(err).toMatchObject({ code: 'MODEL_ERROR', message: expect.stringContaining('its thread exited') as unknown }));
     await expect(r.run({ x: random([1, 3, 48, 192]) })).rejects.toMatchObject({ code: 'MODEL_ERROR' });
   });
 });
