@@ -9,10 +9,10 @@ import { freePort } from '../common/ports.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import {
   expectRunExactlyOnce, explain, faultPipeline, faultRepeats, faultSeed, makeImages, ProcessGroup,
-  reportPass, seededRandom, startProcess, startRedisServer, startWorker, submitPipeline, summarize, Timeline,
+  reportPass, seededRandom, startRedisServer, startWorker, submitPipeline, summarize, Timeline,
   waitForRun, type RedisServer,
 } from './support/fault-harness.js';
-import { waitFor } from './support/processes.js';
+import { startProcess, waitFor } from './support/processes.js';
 
 const HEARTBEAT_MS = 500;
 /** A cut node is lost within 3 heartbeat intervals of its last heartbeat; the rest is slack for a loaded machine. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { pingRedis } from '../../cli/redis/redis-ping.js';
 import { keySpace } from '../../common/keys.js';
 import { FINAL_RUN_STATUSES, type RunView } from '../../common/run-types.js';
 import { queueDepth } from '../../services/queue/stage-queues.js';
-import { gridline, waitFor, type TestProcess } from './processes.js';
+import { gridline, startProcess, waitFor, type TestProcess } from './processes.js';
 
 /**
  * Shared pieces of the fault tests (fault-*.test.ts): input images, a cheap two-stage
@@ -213,35 +212,6 @@ export function startWorker(coordinatorGrpc: string, nodeId: string, joinToken: 
   return gridline(['worker', '--coordinator', coordinatorGrpc, '--node-id', nodeId, '--gpus', 'none', ...extra], { GRIDLINE_JOIN_TOKEN: joinToken });
 }
 
-/** Like `gridline(...)` in processes.ts, for any command (e.g. `ip netns exec NS node ...`). */
-export function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): TestProcess {
-  const child = spawn(command, args, { env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  child.once('error', (err) => {
-    out += `\n(spawn failed: ${err.message})\n`;
-  });
-  return {
-    child,
-    output: () => out,
-    exited,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
 
 /** With GRIDLINE_FAULT_VERBOSE=1, a passing repetition prints its diagnostics too (warnings, queues). */
 export async function reportPass(d: Diagnostics, view: RunView): Promise<void> {

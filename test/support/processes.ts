@@ -11,7 +11,12 @@ export interface TestProcess {
 
 /** Runs `gridline <args>` as a real process, keeping its output for failure messages. */
 export function gridline(args: readonly string[], env: NodeJS.ProcessEnv = {}): TestProcess {
-  const child = spawn(process.execPath, [GRIDLINE_BIN, ...args], {
+  return startProcess(process.execPath, [GRIDLINE_BIN, ...args], env);
+}
+
+/** Any command as a real process (e.g. `ip netns exec NS node ...`), JSON logs, output kept. */
+export function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): TestProcess {
+  const child = spawn(command, args, {
     env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -22,6 +27,9 @@ export function gridline(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
   child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
+  child.once('error', (err) => {
+    out += `\n(spawn failed: ${err.message})\n`;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -30,7 +38,7 @@ export function gridline(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     output: () => out,
     exited,
     async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
       child.kill(signal);
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
