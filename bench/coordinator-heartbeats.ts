@@ -38,6 +38,7 @@ import {
 } from './harness.js';
 import type { LoadRequest, LoadStats, LoadToParent, ParentToLoad } from './heartbeat-load.js';
 import { CpuWindow, loadAverage1, procCpuSeconds } from './proc-cpu.js';
+import { BENCH_ADMIN_KEY } from './bench-auth.js';
 
 const NODES = 1_000;
 const LOAD_PROCESSES = 2;
@@ -60,8 +61,8 @@ async function startCoordinatorProcess(prefix: string, logFile: string, ctx: Sid
   const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [];
   const child = spawn(process.execPath, [
     ...nodeArgs, GRIDLINE_BIN, 'coordinator', '--redis-url', REDIS_URL, '--key-prefix', prefix,
-    '--http-port', '0', '--grpc-port', '0', '--heartbeat-ms', String(HEARTBEAT_MS),
-  ], { env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: process.env.GRIDLINE_LOG_LEVEL ?? 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--http-port', '0', '--grpc-port', '0', '--heartbeat-ms', String(HEARTBEAT_MS), '--allow-dir', tmpdir(),
+  ], { env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: process.env.GRIDLINE_LOG_LEVEL ?? 'info', GRIDLINE_ADMIN_KEY: BENCH_ADMIN_KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.pipe(log);
   if (child.pid !== undefined) ctx.reportPids([child.pid]);
   if (profDir) ctx.log(`coordinator CPU profile goes to ${resolve(profDir)} when it stops`);
@@ -176,9 +177,9 @@ function workloadYaml(index: number): string {
     metadata: { name: `heartbeat-load-${index}` },
     spec: {
       // Nothing runs it: the simulated nodes only report their replicas running.
-      source: { kind: 'files', path: '/nonexistent/glbench-heartbeats', glob: '*.bin' },
+      source: { kind: 'files', path: join(tmpdir(), 'glbench-heartbeats-nonexistent'), glob: '*.bin' },
       stages: Array.from({ length: STAGES }, (_, s) => stage(s + 1)),
-      sink: { kind: 'jsonl', path: `/nonexistent/glbench-heartbeats/out-${index}.jsonl` },
+      sink: { kind: 'jsonl', path: join(tmpdir(), 'glbench-heartbeats-nonexistent', `out-${index}.jsonl`) },
     },
   });
 }
@@ -227,7 +228,7 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
     const c = await startCoordinatorProcess(prefix, coordinatorLog, ctx);
     coordinator = c.child;
     const coordinatorPid = c.child.pid!;
-    const client = new CoordinatorClient(`http://127.0.0.1:${c.http}`, 60_000);
+    const client = new CoordinatorClient(`http://127.0.0.1:${c.http}`, BENCH_ADMIN_KEY, 60_000);
     ctx.log(`coordinator pid ${coordinatorPid} up in ${Math.round(performance.now() - started)} ms (http ${c.http}, grpc ${c.grpc}, prefix ${prefix}, log ${coordinatorLog})`);
 
     const perLoad = Math.ceil(NODES / LOAD_PROCESSES);

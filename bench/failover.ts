@@ -32,6 +32,7 @@ import {
   type BenchDefinition, type ProcessPeak, type SideContext, type SideSession,
 } from './harness.js';
 import { TINY_MODEL } from './inference-models.js';
+import { BENCH_ADMIN_KEY } from './bench-auth.js';
 
 const HEARTBEAT_MS = 500;
 const WORKERS = 3;
@@ -100,9 +101,9 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
 
   try {
     const started = performance.now();
-    const c = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: HEARTBEAT_MS }, logger);
+    const c = await startCoordinator({ adminKey: BENCH_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: HEARTBEAT_MS, allowedDirs: [tmp] }, logger);
     coordinator = c;
-    const client = new CoordinatorClient(c.httpUrl);
+    const client = new CoordinatorClient(c.httpUrl, BENCH_ADMIN_KEY);
     const lostAt = new Map<string, { at: number; silentMs: number }>();
     c.registry.on('lost', (node, silentMs) => lostAt.set(node.id, { at: performance.now(), silentMs }));
 
@@ -114,7 +115,7 @@ async function gridline(ctx: SideContext): Promise<SideSession> {
         const id = `failover-w${nextWorker++}`;
         const logFile = join(logDir, `${id}.log`);
         logs.push(logFile);
-        workers.set(id, spawnWorkerProcess({ coordinator: c.grpcAddress, joinToken: c.joinToken, nodeId: id, gpus: 'none', logFile }));
+        workers.set(id, spawnWorkerProcess({ coordinator: c.grpcAddress, joinToken: c.joinToken, nodeId: id, gpus: 'none', allowedDirs: [tmp], logFile }));
         ids.push(id);
       }
       ctx.reportPids([...workers.values()].flatMap((w) => (w.pid === undefined ? [] : [w.pid])));

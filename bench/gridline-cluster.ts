@@ -5,6 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../cli/create-logger.js';
 import { CoordinatorClient } from '../cli/coordinator-client.js';
@@ -31,6 +32,8 @@ export async function startBenchCluster(options: { workers: number; dataDir: str
   const cluster = await startLocalCluster({
     workers: options.workers, httpPort: 0, grpcPort: 0, host: '127.0.0.1',
     redisUrl: REDIS_URL, dataDir: options.dataDir, keyPrefix: prefix, logger,
+    // The benchmarks' sources and sinks live in temp folders; the OCR models come from npm.
+    allowedDirs: [process.cwd(), tmpdir()],
   });
   ctx.reportPids(cluster.workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid])));
   const names = cluster.workers.map((_, i) => `worker local-${i + 1}`);
@@ -63,7 +66,7 @@ export async function startBenchCluster(options: { workers: number; dataDir: str
     throw new Error(`${(err as Error).message}; logs: ${cluster.workerLogs.join(', ')}`);
   }
   ctx.log(`cluster up in ${Math.round(performance.now() - started)} ms (${options.workers} worker processes, prefix ${prefix}, logs in ${join(options.dataDir, 'logs')})`);
-  return { cluster, client: new CoordinatorClient(cluster.coordinator.httpUrl), prefix, peaks, stop };
+  return { cluster, client: new CoordinatorClient(cluster.coordinator.httpUrl, cluster.adminKey.key), prefix, peaks, stop };
 }
 
 /** Milliseconds from just before the POST to the first poll that saw each moment. */

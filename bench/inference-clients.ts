@@ -12,6 +12,7 @@ import type { ModelInferRequest } from '../proto/generated/inference/ModelInferR
 import type { ModelInferResponse__Output } from '../proto/generated/inference/ModelInferResponse.js';
 import { percentile } from './harness.js';
 import { fp32Bytes } from './inference-models.js';
+import { BENCH_AUTHORIZATION } from './bench-auth.js';
 
 /** One inference call, resolving with the response's size in bytes; rejects on any failure. */
 export interface InferClient {
@@ -45,10 +46,12 @@ export function grpcInferClient(address: string, request: Buffer, options: { cha
   const methods = clients.map((c) => (c as unknown as { ModelInfer: (req: Buffer, md: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void }).ModelInfer.bind(c));
   let next = 0;
   let checked = options.check === undefined;
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', BENCH_AUTHORIZATION);
   return {
     call: () => new Promise<number>((resolve, reject) => {
       const method = methods[next++ % methods.length]!;
-      method(request, new grpc.Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) => {
+      method(request, metadata, { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) => {
         if (err !== null || res === undefined) {
           reject(err ?? new Error('no response'));
           return;
@@ -105,7 +108,7 @@ export function restJsonBody(input: string, shape: readonly number[]): RestBody 
  */
 export function restInferClient(port: number, path: string, body: RestBody, options: { connections: number; check?: (status: number, body: Buffer) => void }): InferClient {
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections });
-  const headers = { ...body.headers, 'content-length': String(body.body.length) };
+  const headers = { ...body.headers, 'content-length': String(body.body.length), authorization: BENCH_AUTHORIZATION };
   let checked = options.check === undefined;
   return {
     call: () => new Promise<number>((resolve, reject) => {

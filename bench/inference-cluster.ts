@@ -15,6 +15,7 @@ import { GRIDLINE_BIN, stopChild } from '../cli/worker-process.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import type { ModelBatchingOptions } from '../worker-node/model-server/served-model-spec.js';
 import { deletePrefix, procMemory, REDIS_URL, selfPeakRssBytes, sleep, type ProcessPeak, type SideContext } from './harness.js';
+import { BENCH_ADMIN_KEY, BENCH_AUTHORIZATION } from './bench-auth.js';
 
 /** One model of the repository: an ONNX file to link to, or its bytes. */
 export interface BenchModel {
@@ -50,7 +51,7 @@ export async function writeBenchRepository(dir: string, models: readonly BenchMo
 function spawnGridline(args: readonly string[], logFile: string, env: NodeJS.ProcessEnv, stdout: 'pipe' | 'log'): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [GRIDLINE_BIN, ...args], {
-    env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: 'info', GRIDLINE_API_KEY: BENCH_ADMIN_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.pipe(log);
@@ -109,7 +110,7 @@ export async function startInferenceCluster(options: {
   await mkdir(logDir, { recursive: true });
   await writeBenchRepository(repo, options.models);
   const logger = createLogger({ name: 'bench-coordinator', format: 'json', destination: createWriteStream(join(logDir, 'coordinator.log'), { flags: 'a' }) });
-  const coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: prefix, httpPort: 0, grpcPort: 0 }, logger);
+  const coordinator = await startCoordinator({ adminKey: BENCH_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: prefix, httpPort: 0, grpcPort: 0 }, logger);
 
   const children: { name: string; child: ChildProcess }[] = [];
   const logs: string[] = [];
@@ -152,7 +153,7 @@ export async function startInferenceCluster(options: {
     const ports = await gatewayPorts(gateway, gatewayLog, 60_000);
     for (const m of options.models) {
       await waitUntil(`model ${m.name} ready through the gateway`, async () => {
-        const res = await fetch(`http://127.0.0.1:${ports.http}/v2/models/${m.name}/ready`);
+        const res = await fetch(`http://127.0.0.1:${ports.http}/v2/models/${m.name}/ready`, { headers: { authorization: BENCH_AUTHORIZATION } });
         await res.arrayBuffer();
         return res.status === 200;
       }, 90_000, ctx.signal, logs);

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GridlineError, isGridlineError } from '../common/errors.js';
 import { createLogger } from './create-logger.js';
+import { ALLOW_DIRS_ENV, OP_MODULE_DIRS_ENV, dirsOption } from './dir-options.js';
 import { CoordinatorClient, defaultCoordinatorUrl } from './coordinator-client.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { demoCommand } from './commands/demo.js';
@@ -9,12 +10,19 @@ import { dlqListCommand, dlqReplayCommand } from './commands/dlq.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { inferCommand, type InferCommandOptions } from './commands/infer.js';
 import { defaultGatewayUrl, GatewayClient } from './infer/gateway-client.js';
-import { nodesCommand } from './commands/nodes.js';
+import { nodesCommand, revokeNodeCommand } from './commands/nodes.js';
+import { credentialCommand, type CreateCredentialOptions } from './commands/access.js';
+import { DEFAULT_ADMIN_KEY_FILE, resolveApiKey } from './api-key.js';
 import { cancelCommand, runsCommand } from './commands/runs.js';
 import { submitCommand } from './commands/submit.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
+import { certsInitCommand, certsIssueCommand } from './commands/certs.js';
+import type { TlsClientMaterial } from '../common/tls/tls-material.js';
+import { DEFAULT_TLS_DIR } from './tls/certificate-files.js';
+import { loadClientTls } from './tls/load-tls.js';
+import { clientTlsOptions, serverTlsOptions } from './tls/tls-options.js';
 
 function int(name: string) {
   return (value: string): number => {
@@ -29,8 +37,12 @@ function envInt(name: string, fallback: number): number {
   return v === undefined || v === '' ? fallback : int(name)(v);
 }
 
+/** GRIDLINE_ADMIN_KEY: an operator's static admin key (env only: a flag would show in `ps`). */
+const adminKeyFromEnv = (): { adminKey?: string } => (process.env.GRIDLINE_ADMIN_KEY ? { adminKey: process.env.GRIDLINE_ADMIN_KEY } : {});
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const client = (url: string | undefined): CoordinatorClient => new CoordinatorClient(url ?? defaultCoordinatorUrl());
+/** The CA the running command trusts for https:// (--tls-ca, --tls-dir, GRIDLINE_TLS_CA), read before its action. */
+let clientTls: TlsClientMaterial | null = null;
+const client = (url: string | undefined): CoordinatorClient => new CoordinatorClient(url ?? defaultCoordinatorUrl(clientTls !== null), resolveApiKey(), undefined, clientTls);
 const coordinatorOption = (): Option => new Option('--coordinator-url <url>', 'coordinator HTTP API (default: GRIDLINE_COORDINATOR or http://127.0.0.1:7070)');
 
 const program = new Command('gridline')
@@ -48,9 +60,12 @@ program.command('up')
   .option('--redis-url <url>', 'use this Redis instead of a private redis-server (REDIS_URL)')
   .option('--data-dir <dir>', 'where the private Redis and logs live', '.gridline')
   .option('--gpus <spec>', 'GPUs of the local workers: auto, none, or sim:2xA100-80GB')
-  .action(async (o: { workers: number; host: string; httpPort: number; grpcPort: number; gatewayPort: number; gatewayGrpcPort: number; redisUrl?: string; dataDir: string; gpus?: string }) => {
+  .option('--allow-dir <dir>', 'a directory pipelines may read and write, repeatable (GRIDLINE_ALLOW_DIRS, separated by the path delimiter; default: the working directory only)', collect, [])
+  .option('--op-module-dir <dir>', 'a folder custom op modules (`module` ops) may load from, repeatable (GRIDLINE_OP_MODULE_DIRS; default: none, such ops are refused)', collect, [])
+  .action(async (o: { workers: number; host: string; httpPort: number; grpcPort: number; gatewayPort: number; gatewayGrpcPort: number; redisUrl?: string; dataDir: string; gpus?: string; allowDir: string[]; opModuleDir: string[] }) => {
     const logger = createLogger({ name: 'gridline' });
-    await upCommand({ ...o, redisUrl: o.redisUrl ?? (process.env.REDIS_URL || null) }, logger);
+    const { allowDir, opModuleDir, ...rest } = o;
+    await upCommand({ ...rest, ...adminKeyFromEnv(), redisUrl: o.redisUrl ?? (process.env.REDIS_URL || null), allowedDirs: dirsOption(allowDir, ALLOW_DIRS_ENV), opModuleDirs: dirsOption(opModuleDir, OP_MODULE_DIRS_ENV) }, logger);
   });
 
 program.command('coordinator')
@@ -61,10 +76,13 @@ program.command('coordinator')
   .option('--redis-url <url>', 'Redis (REDIS_URL)', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
   .option('--advertise-redis-url <url>', 'Redis URL handed to workers, if they reach it at another address')
   .option('--key-prefix <prefix>', 'prefix of every Redis key (GRIDLINE_KEY_PREFIX)', process.env.GRIDLINE_KEY_PREFIX ?? 'gridline')
-  .option('--join-token <token>', 'join token workers must present (GRIDLINE_JOIN_TOKEN; default: stored in Redis or created)', process.env.GRIDLINE_JOIN_TOKEN)
+  .option('--join-token <token>', 'a join token that never expires, for automation (GRIDLINE_JOIN_TOKEN; default: none, a 24 h one is printed at start and `gridline token create` makes more)', process.env.GRIDLINE_JOIN_TOKEN)
+  .option('--admin-key-file <file>', 'where the first admin API key is kept (made on first start unless GRIDLINE_ADMIN_KEY is set)', DEFAULT_ADMIN_KEY_FILE)
   .option('--heartbeat-ms <ms>', 'heartbeat interval set for nodes; the TTL is 2.5x', int('--heartbeat-ms'), envInt('GRIDLINE_HEARTBEAT_MS', 1000))
-  .action(async (o: Parameters<typeof coordinatorCommand>[0]) => {
-    await coordinatorCommand(o, createLogger({ name: 'coordinator' }));
+  .option('--allow-dir <dir>', 'a directory pipelines may read and write, repeatable (GRIDLINE_ALLOW_DIRS, separated by the path delimiter; default: the working directory only)', collect, [])
+  .action(async (o: Parameters<typeof coordinatorCommand>[0] & { allowDir: string[] }) => {
+    const { allowDir, ...rest } = o;
+    await coordinatorCommand({ ...rest, ...adminKeyFromEnv(), allowedDirs: dirsOption(allowDir, ALLOW_DIRS_ENV) }, createLogger({ name: 'coordinator' }));
   });
 
 program.command('gateway')
@@ -93,8 +111,11 @@ program.command('worker')
   .option('--model-spin-wait <on|off>', 'whether idle onnxruntime threads spin (GRIDLINE_MODEL_SPIN_WAIT; default on; off on nodes shared with a gateway or many models)', process.env.GRIDLINE_MODEL_SPIN_WAIT)
   .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on this port (GRIDLINE_WORKER_METRICS_PORT; 0 = any free port; default: off)', int('--metrics-port'))
   .option('--metrics-host <host>', 'address /metrics and /healthz listen on', '127.0.0.1')
-  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number; advertiseInferenceHost?: string; modelThreads?: number; modelSpinWait?: string; metricsPort?: number; metricsHost: string }) => {
-    process.exitCode = await workerCommand({ ...o, joinToken: o.joinToken }, createLogger({ name: 'worker' }));
+  .option('--allow-dir <dir>', 'a directory pipelines may read and write, repeatable (GRIDLINE_ALLOW_DIRS, separated by the path delimiter; default: the working directory only)', collect, [])
+  .option('--op-module-dir <dir>', 'a folder custom op modules (`module` ops) may load from, repeatable (GRIDLINE_OP_MODULE_DIRS; default: none, such ops are refused)', collect, [])
+  .action(async (o: { coordinator: string; joinToken?: string; nodeId?: string; gpus?: string; label: string[]; redisUrl?: string; modelRepository?: string; inferenceHost: string; inferencePort: number; advertiseInferenceHost?: string; modelThreads?: number; modelSpinWait?: string; metricsPort?: number; metricsHost: string; allowDir: string[]; opModuleDir: string[] }) => {
+    const { allowDir, opModuleDir, ...rest } = o;
+    process.exitCode = await workerCommand({ ...rest, joinToken: o.joinToken, allowedDirs: dirsOption(allowDir, ALLOW_DIRS_ENV), opModuleDirs: dirsOption(opModuleDir, OP_MODULE_DIRS_ENV) }, createLogger({ name: 'worker' }));
   });
 
 program.command('infer')
@@ -107,16 +128,37 @@ program.command('infer')
   .option('--wav <file>', 'audio streamed frame by frame through a Silero VAD model; prints the speech segments')
   .option('--output <name>', 'output to return, repeatable (default: all)', collect, [])
   .option('--json', 'print the outputs as JSON')
-  .option('--gateway <url>', 'gateway REST address (GRIDLINE_GATEWAY)', defaultGatewayUrl())
-  .action(async (model: string, o: InferCommandOptions & { gateway: string }) => {
-    process.exitCode = await inferCommand(model, o, new GatewayClient(o.gateway));
+  .option('--gateway <url>', 'gateway REST address (GRIDLINE_GATEWAY; default http://127.0.0.1:8000, https:// with a CA given)')
+  .action(async (model: string, o: InferCommandOptions & { gateway?: string }) => {
+    process.exitCode = await inferCommand(model, o, new GatewayClient(o.gateway ?? defaultGatewayUrl(clientTls !== null), resolveApiKey(), undefined, clientTls));
   });
 
 program.command('nodes')
-  .description('list registered worker nodes')
+  .argument('[action]', '`revoke` to revoke a node')
+  .argument('[node]', 'with revoke: the node id')
+  .description('list registered worker nodes, or revoke one: gridline nodes revoke NODE (disconnected, its replicas move, its id may not join again)')
   .addOption(coordinatorOption())
   .option('--json', 'print JSON')
-  .action(async (o: { coordinatorUrl?: string; json?: boolean }) => nodesCommand(client(o.coordinatorUrl), o.json === true));
+  .action(async (action: string | undefined, node: string | undefined, o: { coordinatorUrl?: string; json?: boolean }) => {
+    if (action === undefined) return nodesCommand(client(o.coordinatorUrl), o.json === true);
+    if (action !== 'revoke' || node === undefined) throw new GridlineError('INVALID_ARGUMENT', 'usage: gridline nodes [revoke NODE]');
+    return revokeNodeCommand(client(o.coordinatorUrl), node);
+  });
+
+for (const [kind, what] of [['key', 'API keys (bearer tokens for the coordinator API and the gateway)'], ['token', 'join tokens (what a worker presents to register)']] as const) {
+  program.command(kind)
+    .argument('<action>', 'create, list or revoke')
+    .argument('[id]', 'with revoke: the id (see list)')
+    .description(`manage ${what}; needs an admin key${kind === 'key' ? '. Scopes: submit, read, infer, gateway, admin (all)' : ''}`)
+    .option('--name <name>', 'a label to tell it by')
+    .option('--ttl <duration>', `lifetime: 30m, 24h, 7d or never (default: ${kind === 'key' ? 'never' : '24h'})`)
+    .option('--json', 'with list: print JSON')
+    .addOption(kind === 'key' ? new Option('--scope <scopes>', 'comma-separated scopes, e.g. infer or submit,read') : new Option('--scope <scopes>').hideHelp())
+    .addOption(coordinatorOption())
+    .action(async (action: string, id: string | undefined, o: CreateCredentialOptions & { json?: boolean; coordinatorUrl?: string }) => {
+      process.exitCode = await credentialCommand(client(o.coordinatorUrl), kind, action, id, o);
+    });
+}
 
 program.command('drain')
   .argument('<node>', 'a node id (see `gridline nodes`)')
@@ -184,6 +226,35 @@ program.command('demo')
     const logger = createLogger({ name: 'gridline', level: 'warn' });
     process.exitCode = await demoCommand({ dataDir: o.dataDir, redisUrl: o.redisUrl ?? (process.env.REDIS_URL || null), host: '127.0.0.1' }, logger);
   });
+
+const certs = program.command('certs').description('make TLS certificates: a local CA and one per role (coordinator, gateway, worker)');
+certs.command('init')
+  .description('create a CA (ca.pem, ca-key.pem) and coordinator, gateway and worker certificates for localhost, this machine\'s hostname and every --host')
+  .option('--dir <dir>', 'where to write them', DEFAULT_TLS_DIR)
+  .option('--host <name-or-ip>', 'another DNS name or IP address the certificates are for, repeatable', collect, [])
+  .option('--force', 'replace an existing CA (certificates it signed stop being trusted)')
+  .action(async (o: { dir: string; host: string[]; force?: boolean }) => certsInitCommand(o));
+certs.command('issue')
+  .argument('<name>', 'file name and subject of the certificate, e.g. worker-gpu1')
+  .description('sign one more certificate with the CA in --dir (e.g. for a worker on another machine): NAME.pem, NAME-key.pem')
+  .option('--dir <dir>', 'the folder of the CA', DEFAULT_TLS_DIR)
+  .option('--host <name-or-ip>', 'a DNS name or IP address the certificate is for, repeatable (localhost is always added)', collect, [])
+  .option('--force', 'replace NAME\'s existing files')
+  .action(async (name: string, o: { dir: string; host: string[]; force?: boolean }) => certsIssueCommand(name, o));
+
+// TLS flags: servers take their certificate, key and CA (and --insecure); every command that calls
+// the coordinator or a gateway takes the CA to trust, read once before its action runs.
+const SERVER_COMMANDS = new Set(['up', 'coordinator', 'gateway', 'worker']);
+for (const command of program.commands) {
+  const calls = command.options.some((o) => o.long === '--coordinator-url' || o.long === '--gateway');
+  if (SERVER_COMMANDS.has(command.name())) for (const option of serverTlsOptions()) command.addOption(option);
+  else if (calls) for (const option of clientTlsOptions()) command.addOption(option);
+  if (calls) {
+    command.hook('preAction', async (_command, action) => {
+      clientTls = await loadClientTls(action.opts<{ tlsDir?: string; tlsCa?: string }>());
+    });
+  }
+}
 
 try {
   await program.parseAsync(process.argv);

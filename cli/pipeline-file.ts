@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { GridlineError } from '../common/errors.js';
+import { MODULE_OP } from '../common/ops/declarations.js';
 import { parseWorkload } from '../common/pipeline/parse-pipeline.js';
+import type { OpSpec } from '../common/pipeline/types.js';
 import type { WorkloadSpec } from '../common/pipeline/workload.js';
 
 export interface PipelineFile {
@@ -47,8 +49,18 @@ export async function readPipelineFile(file: string): Promise<PipelineFile> {
     }
     written.stages.forEach((stage, i) => {
       if (stage.type === 'model-serving') absolute(['spec', 'stages', i, 'model', 'uri'], (uri) => absoluteUri(uri, dir));
+      // Op modules and vocabularies are files beside the pipeline too.
+      const lists: [string, readonly OpSpec[]][] = stage.type === 'preprocessing' ? [['ops', stage.ops]] : [['preprocess', stage.preprocess], ['postprocess', stage.postprocess]];
+      for (const [list, ops] of lists) {
+        ops.forEach((op, j) => {
+          const at = ['spec', 'stages', i, list, j, op.op];
+          if (op.op === MODULE_OP) absolute([...at, 'path'], (p) => (isAbsolute(p) ? p : resolve(dir, p)));
+          if (op.op === 'ctc.decode') absolute([...at, 'vocabulary'], (uri) => absoluteUri(uri, dir));
+        });
+      }
     });
   }
-  const text = format === 'json' ? JSON.stringify(doc.toJS()) : doc.toString();
+  // No folding: lines stay where the user wrote them, so the coordinator's issues point at the file's lines.
+  const text = format === 'json' ? JSON.stringify(doc.toJS()) : doc.toString({ lineWidth: 0 });
   return { path, text, spec: parseWorkload(text, { format, sourceName: file }), format };
 }

@@ -11,6 +11,10 @@ export interface WorkerProcessOptions {
   readonly nodeId: string;
   readonly gpus?: string;
   readonly labels?: readonly string[];
+  readonly allowedDirs?: readonly string[];
+  readonly opModuleDirs?: readonly string[];
+  /** More `gridline worker` flags (TLS). */
+  readonly extraArgs?: readonly string[];
   /** File that receives the worker's log; null to inherit the parent's stderr. */
   readonly logFile: string | null;
   readonly env?: NodeJS.ProcessEnv;
@@ -25,6 +29,10 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): ChildProcess 
   const args = [GRIDLINE_BIN, 'worker', '--coordinator', options.coordinator, '--node-id', options.nodeId];
   if (options.gpus) args.push('--gpus', options.gpus);
   for (const label of options.labels ?? []) args.push('--label', label);
+  // Relative folders mean the parent's working directory: the child starts in the same one.
+  for (const dir of options.allowedDirs ?? []) args.push('--allow-dir', dir);
+  for (const dir of options.opModuleDirs ?? []) args.push('--op-module-dir', dir);
+  args.push(...(options.extraArgs ?? []));
   const fd = options.logFile === null ? null : openSync(options.logFile, 'a');
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit'],

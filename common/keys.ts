@@ -12,7 +12,6 @@ export interface KeySpace {
   readonly runs: string;
   readonly runIndex: string;
   readonly assignments: string;
-  readonly joinToken: string;
   runCounters(runId: string): string;
   /** Set of chunk ids already counted at a stage and step (makes counting idempotent). */
   runCounted(runId: string, stage: string, step: string): string;
@@ -33,7 +32,6 @@ export function keySpace(prefix: string): KeySpace {
     runs: `${p}:runs`,
     runIndex: `${p}:runs:index`,
     assignments: `${p}:assignments`,
-    joinToken: `${p}:join-token`,
     runCounters: (runId: string) => `${p}:run:{${runId}}:counters`,
     runCounted: (runId: string, stage: string, step: string) => `${p}:run:{${runId}}:counted:${stage}:${step}`,
     runErrors: (runId: string) => `${p}:run:{${runId}}:errors`,

@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
+import { resolveAllowedDirs } from '../common/allowed-dirs.js';
 import { GridlineError } from '../common/errors.js';
+import type { TlsMaterial } from '../common/tls/tls-material.js';
 
 export interface CoordinatorConfig {
   readonly host: string;
@@ -10,13 +12,22 @@ export interface CoordinatorConfig {
   /** Redis URL announced to nodes, when they must reach Redis at another address. */
   readonly advertisedRedisUrl: string;
   readonly keyPrefix: string;
-  /** Null: keep the token stored in Redis, or create one. */
+  /** A join token that never expires (for automation); null: only tokens made with `gridline token create`. */
   readonly joinToken: string | null;
+  /** An admin API key given by the operator (GRIDLINE_ADMIN_KEY); null: only stored keys. */
+  readonly adminKey: string | null;
+  /** TLS for both listeners (HTTPS; gRPC requiring worker certificates from the CA); null: plaintext. */
+  readonly tls: TlsMaterial | null;
   readonly heartbeatIntervalMs: number;
   readonly ttlMs: number;
   readonly reconcileIntervalMs: number;
   readonly unschedulableTimeoutMs: number;
   readonly bodyLimitBytes: number;
+  /**
+   * Real paths of the directories pipelines may read, write and load op modules from (checked at
+   * submit). Default: the working directory only.
+   */
+  readonly allowedDirs: readonly string[];
 }
 
 export type CoordinatorOptions = Partial<CoordinatorConfig> & { readonly redisUrl: string };
@@ -27,6 +38,7 @@ export type CoordinatorOptions = Partial<CoordinatorConfig> & { readonly redisUr
  */
 export function coordinatorConfig(options: CoordinatorOptions): CoordinatorConfig {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
+  const allowed = resolveAllowedDirs(options.allowedDirs ?? [process.cwd()], process.cwd(), { realpath: realpathSync.native, isDirectory: (p) => statSync(p).isDirectory() });
   const config: CoordinatorConfig = {
     host: options.host ?? '127.0.0.1',
     httpPort: options.httpPort ?? 7070,
@@ -35,11 +47,14 @@ export function coordinatorConfig(options: CoordinatorOptions): CoordinatorConfi
     advertisedRedisUrl: options.advertisedRedisUrl ?? options.redisUrl,
     keyPrefix: options.keyPrefix ?? 'gridline',
     joinToken: options.joinToken ?? null,
+    adminKey: options.adminKey ?? null,
+    tls: options.tls ?? null,
     heartbeatIntervalMs,
     ttlMs: options.ttlMs ?? Math.round(heartbeatIntervalMs * 2.5),
     reconcileIntervalMs: options.reconcileIntervalMs ?? 250,
     unschedulableTimeoutMs: options.unschedulableTimeoutMs ?? 60_000,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    allowedDirs: Object.freeze([...allowed.dirs]),
   };
   const problems: string[] = [];
   for (const key of ['httpPort', 'grpcPort'] as const) {
@@ -49,10 +64,7 @@ export function coordinatorConfig(options: CoordinatorOptions): CoordinatorConfi
   if (!(config.ttlMs > config.heartbeatIntervalMs)) problems.push(`ttlMs (${config.ttlMs}) must exceed heartbeatIntervalMs (${config.heartbeatIntervalMs})`);
   if (!/^[A-Za-z0-9][\w.-]*$/.test(config.keyPrefix)) problems.push(`keyPrefix "${config.keyPrefix}" must be letters, digits, _ . -`);
   if (!/^rediss?:\/\//.test(config.redisUrl)) problems.push(`redisUrl must start with redis:// or rediss://, got "${config.redisUrl}"`);
+  problems.push(...allowed.problems.map((p) => `allowed directory ${p}`));
   if (problems.length > 0) throw new GridlineError('INVALID_ARGUMENT', `invalid coordinator configuration: ${problems.join('; ')}`);
   return Object.freeze(config);
-}
-
-export function newJoinToken(): string {
-  return `gl-join-${randomBytes(18).toString('base64url')}`;
 }

@@ -1,13 +1,17 @@
-import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { GridlineError } from '../common/errors.js';
+import { applyHttpServerLimits } from '../common/http-server-limits.js';
 import { keySpace } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
+import { grpcServerCredentials } from '../common/tls/grpc-credentials.js';
+import { createWebServer, type WebServer } from '../common/tls/web-server.js';
 import { loadClusterProto } from '../proto/load-cluster-proto.js';
 import { createHttpApp } from './api/http-app.js';
-import { coordinatorConfig, newJoinToken, type CoordinatorOptions } from './config.js';
+import { AccessControl } from './auth/access-control.js';
+import { redisAccessStore } from './auth/access-store.js';
+import { coordinatorConfig, type CoordinatorOptions } from './config.js';
 import { ClusterService } from './grpc/cluster-service.js';
 import { bullmqRunQueues } from './queues/run-queues.js';
 import { NodeRegistry } from './registry/node-registry.js';
@@ -21,7 +25,10 @@ export interface RunningCoordinator {
   readonly grpcPort: number;
   readonly httpUrl: string;
   readonly grpcAddress: string;
+  /** The static join token if one was configured, else one made at start (valid 24 h). */
   readonly joinToken: string;
+  /** API keys, join tokens, node revocation. */
+  readonly access: AccessControl;
   readonly registry: NodeRegistry;
   readonly runs: RunManager;
   /** The routing table gateways follow (GET /v1/routes/watch). */
@@ -45,13 +52,15 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
     throw new GridlineError('UNAVAILABLE', `cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
   }
   const store = redisCoordinatorStore(redis, keys);
-  const joinToken = config.joinToken ?? (await store.joinToken(newJoinToken()));
+  const access = new AccessControl(redisAccessStore(redis, keys.prefix), { staticAdminKey: config.adminKey, staticJoinToken: config.joinToken });
+  await access.load();
+  const joinToken = config.joinToken ?? (await access.create('join-token', { name: 'startup', ttlMs: STARTUP_JOIN_TOKEN_TTL_MS })).token;
   const lease = { heartbeatIntervalMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs };
   // Workers back off up to 5 s between reconnects: give them that much more after a restart.
   const registry = new NodeRegistry(store, { ...lease, restartGraceMs: 6_000 }, logger.child({ component: 'registry' }));
   await registry.load();
   const cluster = new ClusterService(
-    { joinToken, ...lease, redisUrl: config.advertisedRedisUrl, keyPrefix: config.keyPrefix },
+    { access, ...lease, redisUrl: config.advertisedRedisUrl, keyPrefix: config.keyPrefix },
     registry, store, logger.child({ component: 'cluster' }),
   );
   await cluster.load();
@@ -67,10 +76,11 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
   const grpcServer = new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
   grpcServer.addService(loadClusterProto().gridline.cluster.v1.Cluster.service, cluster.handlers());
   let grpcPort: number;
-  let http: HttpServer;
+  let http: WebServer;
   try {
     grpcPort = await new Promise<number>((resolve, reject) => {
-      grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      // With TLS, a worker must present a certificate from the CA before it can even register.
+      grpcServer.bindAsync(`${config.host}:${config.grpcPort}`, grpcServerCredentials(config.tls, { requireClientCert: true }), (err, port) => (err ? reject(err) : resolve(port)));
     }).catch((err: unknown) => {
       throw new GridlineError('UNAVAILABLE', `cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${(err as Error).message}`, { cause: err });
     });
@@ -78,9 +88,13 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
       runs, registry, logger: logger.child({ component: 'api' }), bodyLimit: config.bodyLimitBytes,
       health: async () => ({ redis: await pingWithin(redis, 1_000) }),
       routes,
+      allowedDirs: config.allowedDirs,
+      access,
+      revokeNode: (nodeId) => cluster.revokeNode(nodeId),
     });
     http = await new Promise((resolve, reject) => {
-      const server = app.listen(config.httpPort, config.host, () => resolve(server));
+      const server = applyHttpServerLimits(createWebServer(config.tls, app));
+      server.listen(config.httpPort, config.host, () => resolve(server));
       server.once('error', (err) => reject(new GridlineError('UNAVAILABLE', `cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`, { cause: err })));
     });
   } catch (err) {
@@ -94,14 +108,15 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
   registry.start();
   runs.start();
   routes.start();
-  logger.info({ http: httpPort, grpc: grpcPort, heartbeatMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs }, 'coordinator listening');
+  logger.info({ http: httpPort, grpc: grpcPort, heartbeatMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs, allowedDirs: config.allowedDirs }, 'coordinator listening');
 
   return {
     httpPort,
     grpcPort,
-    httpUrl: `http://${config.host}:${httpPort}`,
+    httpUrl: `${config.tls === null ? 'http' : 'https'}://${config.host}:${httpPort}`,
     grpcAddress: `${config.host}:${grpcPort}`,
     joinToken,
+    access,
     registry,
     runs,
     routes,
@@ -127,6 +142,9 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
     },
   };
 }
+
+/** Like kubeadm's bootstrap token: enough to bring a cluster up, not a standing secret. */
+const STARTUP_JOIN_TOKEN_TTL_MS = 24 * 3600 * 1000;
 
 /** Redis health that answers within `ms` even while Redis is down (commands would wait forever). */
 async function pingWithin(redis: Redis, ms: number): Promise<string> {

@@ -7,6 +7,7 @@ import type { RunningGateway } from './gateway.js';
 import { RoutingTable } from './routing-table.js';
 import type { ModelRoute } from './routing-table.js';
 import { startFakeReplica } from './testing/fake-replica.js';
+import { testAccess, TEST_SERVICE_TOKEN, type TestKeys } from './testing/test-access.js';
 import type { FakeReplica } from './testing/fake-replica.js';
 
 // The test's own client, built straight from the proto file (proto field names, not our helpers).
@@ -26,6 +27,14 @@ let table: RoutingTable;
 let gateway: RunningGateway;
 let base: string;
 let client: grpc.Client;
+let keys: TestKeys;
+
+/** fetch with the admin key unless the test sets its own authorization. */
+function call(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) headers.set('authorization', `Bearer ${keys.admin}`);
+  return fetch(url, { ...init, headers });
+}
 
 function route(model: string, ...rs: FakeReplica[]): ModelRoute {
   return { model, version: '1', replicas: rs.map((r) => ({ id: r.id, address: r.address, ready: true })) };
@@ -46,8 +55,9 @@ beforeAll(async () => {
     route('flaky', r.c!, r.d!), route('stoppable', r.e!, r.f!),
     { model: 'cold', version: '1', replicas: [{ id: 'cold1', address: '127.0.0.1:9', ready: false }] },
   ]);
+  keys = testAccess();
   gateway = await startGateway({
-    table, bodyLimitBytes: LIMIT,
+    table, bodyLimitBytes: LIMIT, access: keys.access,
     balancer: { ejectAfterFailures: 3, ejectionMs: 1_000 },
     replicaChannelOptions: { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 200 },
   });
@@ -61,16 +71,18 @@ afterAll(async () => {
   for (const r of Object.values(replicas ?? {})) r.stop();
 });
 
-function rpc(method: string, request: unknown, deadlineMs = 10_000): Promise<GrpcReply> {
+function rpc(method: string, request: unknown, deadlineMs = 10_000, key: string | null = keys.admin): Promise<GrpcReply> {
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!;
-    fn.call(client, request, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, value: GrpcReply) => (err ? reject(err) : resolve(value)));
+    const metadata = new grpc.Metadata();
+    if (key !== null) metadata.set('authorization', `Bearer ${key}`);
+    fn.call(client, request, metadata, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, value: GrpcReply) => (err ? reject(err) : resolve(value)));
   });
 }
 
-async function rpcError(method: string, request: unknown, deadlineMs?: number): Promise<grpc.ServiceError> {
+async function rpcError(method: string, request: unknown, deadlineMs?: number, key?: string | null): Promise<grpc.ServiceError> {
   try {
-    await rpc(method, request, deadlineMs);
+    await rpc(method, request, deadlineMs, key);
   } catch (err) {
     return err as grpc.ServiceError;
   }
@@ -78,7 +90,7 @@ async function rpcError(method: string, request: unknown, deadlineMs?: number): 
 }
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}${path}`, {
+  return call(`${base}${path}`, {
     method: 'POST', body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(15_000),
   });
@@ -104,29 +116,29 @@ function f32(bytes: Uint8Array): number[] {
 
 describe('gateway over REST', () => {
   it('answers health and server metadata', async () => {
-    expect(await (await fetch(`${base}/v2/health/live`)).json()).toEqual({ live: true });
-    const ready = await fetch(`${base}/v2/health/ready`);
+    expect(await (await call(`${base}/v2/health/live`)).json()).toEqual({ live: true });
+    const ready = await call(`${base}/v2/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true });
-    expect(await (await fetch(`${base}/v2`)).json()).toEqual({ name: 'gridline', version: '0.1.0', extensions: ['binary_tensor_data'] });
+    expect(await (await call(`${base}/v2`)).json()).toEqual({ name: 'gridline', version: '0.1.0', extensions: ['binary_tensor_data'] });
   });
 
   it('forwards model metadata and model ready, with and without a version', async () => {
     for (const path of ['/v2/models/add_one', '/v2/models/add_one/versions/1']) {
-      const res = await fetch(`${base}${path}`);
+      const res = await call(`${base}${path}`);
       expect(res.status).toBe(200);
       const meta = await res.json() as { name: string; platform: string; inputs: unknown[] };
       expect(meta.name).toBe('add_one');
       expect(meta.platform).toMatch(/^fake_[ab]$/);
       expect(meta.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, -1] }]);
-      const ready = await fetch(`${base}${path}/ready`);
+      const ready = await call(`${base}${path}/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ name: 'add_one', ready: true });
     }
-    const cold = await fetch(`${base}/v2/models/cold/ready`);
+    const cold = await call(`${base}/v2/models/cold/ready`);
     expect(cold.status).toBe(503);
     expect(await cold.json()).toEqual({ name: 'cold', ready: false });
-    expect((await fetch(`${base}/v2/models/cold`)).status).toBe(503);
+    expect((await call(`${base}/v2/models/cold`)).status).toBe(503);
   });
 
   it('round-trips JSON exactly', async () => {
@@ -193,9 +205,9 @@ describe('gateway over REST', () => {
       expect(res.status).toBe(404);
       expect((await res.json() as { error: string }).error).toMatch(/model "(nope|add_one)"/);
     }
-    expect((await fetch(`${base}/v2/models/nope`)).status).toBe(404);
-    expect((await fetch(`${base}/v2/models/nope/ready`)).status).toBe(404);
-    expect((await fetch(`${base}/v3/whatever`)).status).toBe(404);
+    expect((await call(`${base}/v2/models/nope`)).status).toBe(404);
+    expect((await call(`${base}/v2/models/nope/ready`)).status).toBe(404);
+    expect((await call(`${base}/v3/whatever`)).status).toBe(404);
     await expectServing();
   });
 
@@ -317,7 +329,7 @@ describe('gateway resilience', () => {
       expect(res.status).toBe(200);
       expect((await res.json() as RestAnswer).parameters?.['replica']).toBe('d');
     }
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await call(`${base}/metrics`)).text();
     expect(metrics).toMatch(/gridline_gateway_replica_ejections_total\{model="flaky",replica="c"\} 1/);
     c.behaviour = { kind: 'ok' };
     const callsBefore = c.calls;
@@ -375,7 +387,7 @@ describe('gateway resilience', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
-    const res = await fetch(`${base}/metrics`);
+    const res = await call(`${base}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/gridline_gateway_requests_total\{model="add_one",protocol="rest",outcome="ok"\} \d+/);
@@ -390,10 +402,67 @@ describe('gateway resilience', () => {
   });
 });
 
+describe('gateway API keys', () => {
+  const infer = (key: string | null): Promise<Response> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    return fetch(`${base}/v2/models/add_one/infer`, { method: 'POST', body: JSON.stringify(addOneBody()), headers });
+  };
+  const grpcInfer = { model_name: 'add_one', inputs: [{ name: 'x', datatype: 'FP32', shape: [1] }], raw_input_contents: [Buffer.alloc(4)] };
+
+  it('refuses every model route without a valid key, and with a key lacking the infer scope', async () => {
+    const cases: [string | null, number][] = [
+      [null, 401], ['not-a-key', 401], [`glk_000000000000_${'A'.repeat(43)}`, 401], [keys.expired, 401], [keys.read, 403],
+    ];
+    for (const [key, status] of cases) {
+      for (const res of [
+        await infer(key),
+        await fetch(`${base}/v2/models/add_one`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } }),
+        await fetch(`${base}/v2/models/add_one/ready`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } }),
+      ]) {
+        expect(res.status, `key ${key}`).toBe(status);
+        const body = await res.json() as { error: string };
+        expect(body.error).toMatch(status === 401 ? /API key/ : /lacks the "infer" scope/);
+        if (key !== null) expect(body.error).not.toContain(key);
+      }
+      for (const method of ['ModelInfer', 'ModelMetadata', 'ModelReady']) {
+        const request = method === 'ModelInfer' ? grpcInfer : { name: 'add_one', version: '' };
+        expect((await rpcError(method, request, undefined, key)).code).toBe(status === 401 ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED);
+      }
+    }
+    // /metrics needs read; an infer-only key may not scrape.
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${keys.infer}` } })).status).toBe(403);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${keys.read}` } })).status).toBe(200);
+    // Health and server metadata stay open for probes.
+    expect((await fetch(`${base}/v2/health/live`)).status).toBe(200);
+    expect((await rpc('ServerLive', {}, undefined, null))).toEqual({ live: true });
+  });
+
+  it('serves an infer-scoped key and presents the service token to the replica', async () => {
+    const res = await infer(keys.infer);
+    expect(res.status).toBe(200);
+    const answered = (await res.json() as RestAnswer).parameters?.['replica'] as string;
+    expect(replicas[answered]?.lastAuthorization).toBe(`Bearer ${TEST_SERVICE_TOKEN}`);
+    await rpc('ModelInfer', grpcInfer, undefined, keys.infer);
+  });
+
+  it('refuses everything until the key table has arrived', async () => {
+    const { GatewayAccess } = await import('./gateway-access.js');
+    const gw = await startGateway({ table, httpPort: 0, grpcPort: 0, access: new GatewayAccess() });
+    try {
+      const res = await fetch(`http://127.0.0.1:${gw.httpPort}/v2/models/add_one/infer`, { method: 'POST', body: JSON.stringify(addOneBody()), headers: { authorization: `Bearer ${keys.admin}` } });
+      expect(res.status).toBe(503);
+    } finally {
+      await gw.stop(1_000);
+    }
+  });
+});
+
 describe('gateway with an empty table', () => {
   it('is live but not ready until the table gets a ready replica', async () => {
     const empty = new RoutingTable();
-    const gw = await startGateway({ table: empty, httpPort: 0, grpcPort: 0 });
+    const gw = await startGateway({ table: empty, httpPort: 0, grpcPort: 0, access: keys.access });
     const grpcClient = new inference.GRPCInferenceService(`127.0.0.1:${gw.grpcPort}`, grpc.credentials.createInsecure());
     const ready = (): Promise<GrpcReply> => new Promise((resolve, reject) => {
       (grpcClient as unknown as { ServerReady: (r: unknown, cb: (e: Error | null, v: GrpcReply) => void) => void })
@@ -401,15 +470,15 @@ describe('gateway with an empty table', () => {
     });
     try {
       const url = `http://127.0.0.1:${gw.httpPort}`;
-      expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
-      const notReady = await fetch(`${url}/v2/health/ready`);
+      expect((await call(`${url}/v2/health/live`)).status).toBe(200);
+      const notReady = await call(`${url}/v2/health/ready`);
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toEqual({ ready: false });
       expect(await ready()).toEqual({ ready: false });
       empty.apply({ kind: 'snapshot', models: [route('add_one', replicas.a!)] });
-      expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+      expect((await call(`${url}/v2/health/ready`)).status).toBe(200);
       expect(await ready()).toEqual({ ready: true });
-      const res = await fetch(`${url}/v2/models/add_one/infer`, { method: 'POST', body: JSON.stringify(addOneBody()) });
+      const res = await call(`${url}/v2/models/add_one/infer`, { method: 'POST', body: JSON.stringify(addOneBody()) });
       expect(res.status).toBe(200);
       expect((await res.json() as RestAnswer).parameters?.['replica']).toBe('a');
     } finally {

@@ -1,10 +1,13 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { GridlineError } from '../common/errors.js';
+import { applyHttpServerLimits } from '../common/http-server-limits.js';
 import type { Logger } from '../common/logger.js';
 import { silentLogger } from '../common/logger.js';
+import { grpcServerCredentials } from '../common/tls/grpc-credentials.js';
+import type { TlsMaterial } from '../common/tls/tls-material.js';
+import { createWebServer, type WebServer } from '../common/tls/web-server.js';
+import type { GatewayAccess } from './gateway-access.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { GatewayService } from './gateway-service.js';
 import type { ServerMetadata } from './gateway-service.js';
@@ -23,6 +26,8 @@ export interface GatewayOptions {
   readonly grpcPort?: number;
   /** The routing table; the caller feeds it (a coordinator watch stream, a test). */
   readonly table: RoutingTableView;
+  /** API keys callers must present and the service token for workers (fed by the routes watch). */
+  readonly access: GatewayAccess;
   readonly logger?: Logger;
   /** Largest REST body and gRPC message (default 64 MiB). */
   readonly bodyLimitBytes?: number;
@@ -33,6 +38,12 @@ export interface GatewayOptions {
   readonly server?: Partial<ServerMetadata>;
   /** Extra options for the channels to replicas (tests shorten the reconnect backoff). */
   readonly replicaChannelOptions?: grpc.ChannelOptions;
+  /**
+   * The gateway's certificate, key and CA: HTTPS and TLS gRPC front doors (no client certificate
+   * asked of end users: they authenticate with API keys), and its client certificate towards the
+   * workers' model servers, whose certificates must come from the CA. Null or absent: plaintext.
+   */
+  readonly tls?: TlsMaterial | null;
 }
 
 export interface RunningGateway {
@@ -57,19 +68,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       logger.warn({ model: route.model, version: route.version, replica: replica.id, address: replica.address, forMs }, 'replica ejected after consecutive failures');
     },
   });
-  const pool = new ReplicaClientPool(options.table, { channelOptions: options.replicaChannelOptions });
+  const pool = new ReplicaClientPool(options.table, {
+    channelOptions: options.replicaChannelOptions, tls: options.tls ?? null,
+    authorization: () => options.access.serviceAuthorization(),
+  });
   const service = new GatewayService({
     table: options.table, balancer, pool, metrics, logger,
     defaultTimeoutMs: options.defaultTimeoutMs, maxTimeoutMs: options.maxTimeoutMs, server: options.server,
   });
 
-  const http = createServer(createRestApp(service, { bodyLimitBytes: limit }));
-  const grpcServer = createGrpcServer(service, { maxMessageBytes: limit });
+  const http = applyHttpServerLimits(createWebServer(options.tls ?? null, createRestApp(service, { bodyLimitBytes: limit, access: options.access })));
+  const grpcServer = createGrpcServer(service, { maxMessageBytes: limit, access: options.access });
   let httpPort: number;
   let grpcPort: number;
   try {
     httpPort = await listen(http, host, options.httpPort ?? 0);
-    grpcPort = await bindGrpcServer(grpcServer, host, options.grpcPort ?? 0);
+    grpcPort = await bindGrpcServer(grpcServer, host, options.grpcPort ?? 0, grpcServerCredentials(options.tls ?? null, { requireClientCert: false }));
   } catch (err) {
     http.close();
     grpcServer.forceShutdown();
@@ -101,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return { httpPort, grpcPort, metrics, balancer, stop };
 }
 
-function listen(server: Server, host: string, port: number): Promise<number> {
+function listen(server: WebServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -4,12 +4,15 @@ import type { ModelMetadataResponse } from '../proto/generated/inference/ModelMe
 import type { ModelReadyRequest__Output } from '../proto/generated/inference/ModelReadyRequest.js';
 import type { ModelReadyResponse } from '../proto/generated/inference/ModelReadyResponse.js';
 import { grpcCodeOf, messageOf } from './gateway-errors.js';
+import type { BearerCheck } from './rest-server.js';
 import type { GatewayService } from './gateway-service.js';
 import { rawInferenceService, readModelRef } from './infer-wire.js';
 
 export interface GrpcServerOptions {
   /** Largest request message a client may send (default 64 MiB; beyond: RESOURCE_EXHAUSTED). Responses are not limited. */
   readonly maxMessageBytes?: number;
+  /** Checks the `authorization` metadata: `infer` scope for model calls; health and server metadata are open. */
+  readonly access: BearerCheck;
 }
 
 /**
@@ -18,9 +21,14 @@ export interface GrpcServerOptions {
  * serialized bytes: only model_name and model_version are read, and the replica's answer (or its
  * status) goes back as it came. Not bound: the caller binds it.
  */
-export function createGrpcServer(service: GatewayService, options: GrpcServerOptions = {}): grpc.Server {
+export function createGrpcServer(service: GatewayService, options: GrpcServerOptions): grpc.Server {
   const max = options.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': -1 });
+  const verify = (call: grpc.ServerUnaryCall<unknown, unknown>): void => {
+    const header = call.metadata.get('authorization')[0];
+    options.access.verify(typeof header === 'string' ? header : undefined, 'infer');
+  };
+  const authorized = (call: grpc.ServerUnaryCall<unknown, unknown>): Promise<void> => Promise.resolve().then(() => verify(call));
   const handlers: grpc.UntypedServiceImplementation = {
     ServerLive: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       callback(null, { live: service.isLive() });
@@ -34,7 +42,7 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
     },
     ModelMetadata: (call: grpc.ServerUnaryCall<ModelMetadataRequest__Output, ModelMetadataResponse>, callback: grpc.sendUnaryData<ModelMetadataResponse>) => {
       const { name, version } = call.request;
-      service.modelMetadata(name, version, deadlineOf(service, call), signalOf(call)).then(
+      authorized(call).then(() => service.modelMetadata(name, version, deadlineOf(service, call), signalOf(call))).then(
         (m) => callback(null, {
           name: m.name, versions: [...m.versions], platform: m.platform,
           inputs: m.inputs.map((t) => ({ ...t, shape: [...t.shape] })),
@@ -45,7 +53,7 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
     },
     ModelReady: (call: grpc.ServerUnaryCall<ModelReadyRequest__Output, ModelReadyResponse>, callback: grpc.sendUnaryData<ModelReadyResponse>) => {
       const { name, version } = call.request;
-      service.modelReady(name, version, deadlineOf(service, call), signalOf(call)).then(
+      authorized(call).then(() => service.modelReady(name, version, deadlineOf(service, call), signalOf(call))).then(
         (ready) => callback(null, { ready }),
         (err: unknown) => callback(toStatus(err)),
       );
@@ -54,6 +62,7 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
       let model = '';
       let version = '';
       try {
+        verify(call);
         ({ modelName: model, modelVersion: version } = readModelRef(call.request));
       } catch (err) {
         callback(toStatus(err));
@@ -85,11 +94,11 @@ function signalOf(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
   return controller.signal;
 }
 
-/** Binds `server` on host:port (0: any free port); the port it got. */
-export function bindGrpcServer(server: grpc.Server, host: string, port: number): Promise<number> {
+/** Binds `server` on host:port (0: any free port) with `credentials`; the port it got. */
+export function bindGrpcServer(server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {
   const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(target, credentials, (err, bound) => {
       if (err !== null) reject(err);
       else resolve(bound);
     });

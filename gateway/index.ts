@@ -1,5 +1,6 @@
 // The inference gateway's public surface, for cli/ (and test/, bench/) to wire up.
 export { startGateway } from './gateway.js';
+export { GatewayAccess } from './gateway-access.js';
 export type { GatewayOptions, RunningGateway } from './gateway.js';
 export { RoutingTable, compareVersions } from './routing-table.js';
 export type { ModelRoute, ReplicaRoute, RoutingTableSink, RoutingTableView, RoutingUpdate } from './routing-table.js';

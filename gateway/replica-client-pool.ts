@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { grpcChannelCredentials } from '../common/tls/grpc-credentials.js';
+import type { TlsClientMaterial } from '../common/tls/tls-material.js';
 import type { ModelMetadataRequest } from '../proto/generated/inference/ModelMetadataRequest.js';
 import type { ModelMetadataResponse__Output } from '../proto/generated/inference/ModelMetadataResponse.js';
 import type { ModelReadyRequest } from '../proto/generated/inference/ModelReadyRequest.js';
@@ -27,6 +29,10 @@ export interface ReplicaClientPoolOptions {
   readonly maxMessageBytes?: number;
   /** Extra channel options (tests shorten reconnect backoff). */
   readonly channelOptions?: grpc.ChannelOptions;
+  /** TLS to replicas, showing the gateway's certificate (model servers demand one); null or absent: plaintext. */
+  readonly tls?: TlsClientMaterial | null;
+  /** The `authorization` metadata every call carries (the cluster's service token), read per call so a new one applies at once. */
+  readonly authorization?: () => string | null;
 }
 
 type Unary = (
@@ -50,9 +56,12 @@ export class ReplicaClientPool {
   private readonly clients = new Map<string, { client: grpc.Client; api: ReplicaClient }>();
   private readonly Ctor: grpc.ServiceClientConstructor;
   private readonly channelOptions: grpc.ChannelOptions;
+  private readonly credentials: grpc.ChannelCredentials;
   private readonly unsubscribe: () => void;
+  private readonly authorization: () => string | null;
 
   constructor(private readonly table: RoutingTableView, options: ReplicaClientPoolOptions = {}) {
+    this.authorization = options.authorization ?? (() => null);
     this.Ctor = grpc.makeGenericClientConstructor(rawInferenceService(), 'GRPCInferenceService');
     const max = options.maxMessageBytes ?? -1;
     this.channelOptions = {
@@ -61,6 +70,7 @@ export class ReplicaClientPool {
       'grpc.max_receive_message_length': max,
       ...options.channelOptions,
     };
+    this.credentials = grpcChannelCredentials(options.tls ?? null);
     this.unsubscribe = table.onChange(() => this.prune());
   }
 
@@ -68,8 +78,8 @@ export class ReplicaClientPool {
   get(address: string): ReplicaClient {
     let entry = this.clients.get(address);
     if (entry === undefined) {
-      const client = new this.Ctor(address, grpc.credentials.createInsecure(), this.channelOptions);
-      entry = { client, api: wrap(client) };
+      const client = new this.Ctor(address, this.credentials, this.channelOptions);
+      entry = { client, api: wrap(client, this.authorization) };
       this.clients.set(address, entry);
     }
     return entry.api;
@@ -98,7 +108,7 @@ export class ReplicaClientPool {
   }
 }
 
-function wrap(client: grpc.Client): ReplicaClient {
+function wrap(client: grpc.Client, authorization: () => string | null): ReplicaClient {
   const methods = client as unknown as Record<'ModelInfer' | 'ModelMetadata' | 'ModelReady', Unary>;
   const call = <T>(method: Unary, request: unknown, options: ReplicaCallOptions): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -108,7 +118,10 @@ function wrap(client: grpc.Client): ReplicaClient {
         return;
       }
       const onAbort = (): void => handle.cancel();
-      const handle = method.call(client, request, new grpc.Metadata(), { deadline: options.deadline }, (err, value) => {
+      const metadata = new grpc.Metadata();
+      const auth = authorization();
+      if (auth !== null) metadata.set('authorization', auth);
+      const handle = method.call(client, request, metadata, { deadline: options.deadline }, (err, value) => {
         signal?.removeEventListener('abort', onAbort);
         if (err !== null) reject(err);
         else resolve(value as T);

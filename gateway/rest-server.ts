@@ -1,5 +1,6 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import type { Scope } from '../common/auth/scopes.js';
 import { GridlineError } from '../common/errors.js';
 import {
   decodeRestRequest, encodeRestResponse, INFERENCE_HEADER_CONTENT_LENGTH, restBinaryOutputs,
@@ -14,6 +15,13 @@ export interface RestAppOptions {
   readonly bodyLimitBytes?: number;
   /** Serve /metrics (default true). */
   readonly metrics?: boolean;
+  /** Checks API keys: `infer` for models, `read` for /metrics; health and server metadata are open. */
+  readonly access: BearerCheck;
+}
+
+/** Anything that checks an `Authorization` header for a scope (GatewayAccess). */
+export interface BearerCheck {
+  verify(authorization: string | undefined, scope: Scope): unknown;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -23,13 +31,20 @@ const MODEL = '/v2/models/:model{/versions/:version}';
 /**
  * The Open Inference Protocol over REST, as an express app (not listening): health, server and
  * model metadata, model ready and infer (JSON, or Triton's binary tensor extension), plus
- * /metrics. Errors are `{"error": "message"}` with a 4xx or 5xx status.
+ * /metrics. Errors are `{"error": "message"}` with a 4xx or 5xx status (401 without a valid API
+ * key, 403 without the scope).
  */
-export function createRestApp(service: GatewayService, options: RestAppOptions = {}): express.Express {
+export function createRestApp(service: GatewayService, options: RestAppOptions): express.Express {
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Before any body is read: a caller without a key costs no parsing.
+  const scope = (needed: Scope) => (req: Request, _res: Response, next: NextFunction): void => {
+    options.access.verify(req.headers.authorization, needed);
+    next();
+  };
+  const infer = scope('infer');
 
   app.get('/v2/health/live', (_req, res) => {
     res.json({ live: service.isLive() });
@@ -41,18 +56,18 @@ export function createRestApp(service: GatewayService, options: RestAppOptions =
   app.get('/v2', (_req, res) => {
     res.json(service.serverMetadata);
   });
-  app.get(MODEL, async (req, res) => {
+  app.get(MODEL, infer, async (req, res) => {
     const { model, version } = modelOf(req);
     const deadline = service.deadlineFor(readTimeout(req));
     res.json(await service.modelMetadata(model, version, deadline, abortOnClose(res)));
   });
-  app.get(`${MODEL}/ready`, async (req, res) => {
+  app.get(`${MODEL}/ready`, infer, async (req, res) => {
     const { model, version } = modelOf(req);
     const deadline = service.deadlineFor(readTimeout(req));
     const ready = await service.modelReady(model, version, deadline, abortOnClose(res));
     res.status(ready ? 200 : 503).json({ name: model, ready });
   });
-  app.post(`${MODEL}/infer`, express.raw({ type: () => true, limit }), async (req, res) => {
+  app.post(`${MODEL}/infer`, infer, express.raw({ type: () => true, limit }), async (req, res) => {
     const { model, version } = modelOf(req);
     await service.observe('rest', model, async () => {
       const deadline = service.deadlineFor(readTimeout(req));
@@ -75,7 +90,7 @@ export function createRestApp(service: GatewayService, options: RestAppOptions =
     });
   });
   if (options.metrics ?? true) {
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', scope('read'), async (_req, res) => {
       const text = await service.metrics.text();
       res.set('Content-Type', service.metrics.contentType).end(text);
     });

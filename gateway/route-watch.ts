@@ -1,9 +1,16 @@
+import type { KeyEntry } from '../common/auth/key-table.js';
 import type { Logger } from '../common/logger.js';
 import type { RoutesSnapshot } from '../common/model-routes.js';
+import { tlsFetch } from '../common/tls/tls-fetch.js';
+import type { TlsClientMaterial } from '../common/tls/tls-material.js';
 import type { RoutingTableSink } from './routing-table.js';
 
 export interface RouteWatchOptions {
   readonly logger: Logger;
+  /** `Authorization` for the watch: an API key with the gateway scope. */
+  readonly authorization: string | null;
+  /** Gets the key table and service token the coordinator sends gateways. */
+  readonly access: { apply(keys: readonly KeyEntry[], serviceToken: string): void };
   /** First reconnect delay; doubles up to maxBackoffMs (defaults 250 ms and 5 s). */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -12,6 +19,8 @@ export interface RouteWatchOptions {
    * a keep-alive every 5 s), so a coordinator that vanished without closing is noticed.
    */
   readonly idleTimeoutMs?: number;
+  /** For an https:// coordinator: the CA to trust and the gateway's client certificate. */
+  readonly tls?: TlsClientMaterial | null;
 }
 
 export interface RouteWatch {
@@ -20,7 +29,10 @@ export interface RouteWatch {
   stop(): void;
 }
 
-type WatchLine = ({ type: 'snapshot' } & RoutesSnapshot) | { type: 'keepalive' };
+type WatchLine =
+  | ({ type: 'snapshot' } & RoutesSnapshot)
+  | { type: 'keys'; keys: KeyEntry[]; serviceToken: string }
+  | { type: 'keepalive' };
 
 /**
  * Follows the coordinator's routing table over its watch stream (`GET /v1/routes/watch`, one JSON
@@ -35,6 +47,7 @@ export function watchRoutes(coordinatorUrl: string, table: RoutingTableSink, opt
   const maxBackoff = options.maxBackoffMs ?? 5_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 15_000;
   const url = new URL('/v1/routes/watch', coordinatorUrl).toString();
+  const fetch = tlsFetch(options.tls ?? null);
   let stopped = false;
   let failing = false;
   let controller: AbortController | null = null;
@@ -54,8 +67,13 @@ export function watchRoutes(coordinatorUrl: string, table: RoutingTableSink, opt
     };
     touch();
     try {
-      const res = await fetch(url, { signal, headers: { accept: 'application/x-ndjson' } });
-      if (!res.ok || res.body === null) throw new Error(`GET ${url} answered ${res.status}`);
+      const headers: Record<string, string> = { accept: 'application/x-ndjson' };
+      if (options.authorization !== null) headers.authorization = options.authorization;
+      const res = await fetch(url, { signal, headers });
+      if (!res.ok || res.body === null) {
+        const reason = await res.text().catch(() => '');
+        throw new Error(`GET ${url} answered ${res.status}${reason === '' ? '' : `: ${reason.slice(0, 300)}`}`);
+      }
       const decoder = new TextDecoder();
       let buffered = '';
       for await (const chunk of res.body) {
@@ -74,8 +92,18 @@ export function watchRoutes(coordinatorUrl: string, table: RoutingTableSink, opt
     }
   };
 
+  let keysSeen = false;
   const apply = (line: WatchLine): void => {
+    if (line.type === 'keys') {
+      options.access.apply(line.keys, line.serviceToken);
+      keysSeen = true;
+      return;
+    }
     if (line.type !== 'snapshot') return;
+    if (!keysSeen) {
+      logger.error({ coordinator: coordinatorUrl }, 'the coordinator sends no API keys to this gateway: its key lacks the "gateway" scope (create one with `gridline key create --scope gateway`); every request will be refused');
+      keysSeen = true;
+    }
     table.apply({ kind: 'snapshot', models: line.models });
     if (failing) logger.info({ coordinator: coordinatorUrl }, 'routes watch restored');
     failing = false;

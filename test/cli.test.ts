@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
+import { authedFetch } from './support/auth.js';
 
 const PIPELINES = fileURLToPath(new URL('../pipelines', import.meta.url));
 
@@ -46,10 +47,10 @@ describe('gridline CLI', () => {
 
   it('up runs an inference gateway that answers OIP health', async () => {
     const url = /gateway\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(up.output())![1]!;
-    const live = await fetch(`${url}/v2/health/live`);
+    const live = await authedFetch(`${url}/v2/health/live`);
     expect(await live.json()).toEqual({ live: true });
     // No worker serves a model here, so the gateway is live but not ready.
-    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(503);
+    expect((await authedFetch(`${url}/v2/health/ready`)).status).toBe(503);
   });
 
   it('nodes lists the local worker as a CPU node', async () => {

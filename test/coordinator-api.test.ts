@@ -5,6 +5,8 @@ import type { RunView } from '../common/run-types.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import { waitFor } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
 const OCR = await readFile(new URL('../pipelines/ocr.yaml', import.meta.url), 'utf8');
 
@@ -12,13 +14,13 @@ const OCR = await readFile(new URL('../pipelines/ocr.yaml', import.meta.url), 'u
 describe('coordinator REST API', () => {
   let c: RunningCoordinator;
   let cleanup: () => Promise<void>;
-  const api = (path: string, init?: RequestInit) => fetch(`${c.httpUrl}${path}`, init);
+  const api = (path: string, init?: RequestInit) => authedFetch(`${c.httpUrl}${path}`, init);
   const submit = (body: string, query = '') => api(`/v1/pipelines${query}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body });
 
   beforeAll(async () => {
     const t = testPrefix('api');
     cleanup = t.cleanup;
-    c = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, unschedulableTimeoutMs: 1500 }, silentLogger);
+    c = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, unschedulableTimeoutMs: 1500 }, silentLogger);
   });
   afterAll(async () => {
     await c.stop();

@@ -12,6 +12,8 @@ import { startCoordinator, type RunningCoordinator } from '../coordinator/coordi
 import { itemId } from '../services/ingestion/files-source.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
 const run = promisify(execFile);
 const SAMPLE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url));
@@ -43,7 +45,7 @@ describe('dead-letter queue', () => {
   let dir: string;
 
   const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${coordinator.httpUrl}${path}`, init);
+    const res = await authedFetch(`${coordinator.httpUrl}${path}`, init);
     return { status: res.status, body: (await res.json()) as T };
   };
   const finished = (id: string): Promise<RunView> => waitFor(`run ${id} to end`, async () => {
@@ -57,7 +59,7 @@ describe('dead-letter queue', () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-dlq-'));
     for (const name of ['a.png', 'b.png', 'c.png']) await copyFile(SAMPLE, join(dir, name));
     await writeFile(join(dir, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\n not an image at all'));
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: 500 }, silentLogger);
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: 500 }, silentLogger);
     worker = gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', 'dlq-1', '--gpus', 'none'], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken });
     await waitFor('the node', () => coordinator.registry.get('dlq-1')?.state === 'ready', 30_000);
   });

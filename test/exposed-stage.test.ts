@@ -9,12 +9,14 @@ import { silentLogger } from '../common/logger.js';
 import type { RunView } from '../common/run-types.js';
 import { tensor } from '../common/tensor.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
-import { RoutingTable, startGateway, watchRoutes, type RunningGateway } from '../gateway/index.js';
+import { GatewayAccess, RoutingTable, startGateway, watchRoutes, type RunningGateway } from '../gateway/index.js';
 import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
 import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
 import { BW_TEXT_LINES, levenshtein } from './support/levenshtein.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
 const PIPELINE = fileURLToPath(new URL('../pipelines/ocr.yaml', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url));
@@ -40,11 +42,12 @@ describe('a pipeline stage exposed at the gateway', () => {
     cleanup = t.cleanup;
     dir = await mkdtemp(join(tmpdir(), 'gl-expose-'));
     for (let i = 0; i < IMAGES; i++) await copyFile(SAMPLE, join(dir, `img-${i}.png`));
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: 500 }, silentLogger);
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: 500 }, silentLogger);
     worker = gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', 'x1', '--gpus', 'none'], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken });
     const table = new RoutingTable();
-    watch = watchRoutes(coordinator.httpUrl, table, { logger: silentLogger });
-    gateway = await startGateway({ httpPort: 0, grpcPort: 0, table });
+    const access = new GatewayAccess();
+    watch = watchRoutes(coordinator.httpUrl, table, { logger: silentLogger, access, authorization: `Bearer ${TEST_ADMIN_KEY}` });
+    gateway = await startGateway({ httpPort: 0, grpcPort: 0, table, access });
     await waitFor('the node', () => coordinator.registry.get('x1')?.state === 'ready', 30_000);
   });
 
@@ -63,17 +66,17 @@ describe('a pipeline stage exposed at the gateway', () => {
     doc.setIn(['spec', 'sink', 'path'], join(dir, 'out.jsonl'));
     doc.setIn(['spec', 'stages', 3, 'replicas'], 1);
     doc.setIn(['spec', 'stages', 3, 'expose'], true);
-    const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
+    const res = await authedFetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
     expect(res.status).toBe(201);
     const { runId } = (await res.json()) as { runId: string };
 
     const url = `http://127.0.0.1:${gateway.httpPort}`;
-    await waitFor('the gateway to route ppocr-rec', async () => (await fetch(`${url}/v2/models/ppocr-rec/ready`)).status === 200, 120_000, 50)
+    await waitFor('the gateway to route ppocr-rec', async () => (await authedFetch(`${url}/v2/models/ppocr-rec/ready`)).status === 200, 120_000, 50)
       .catch((err: Error) => {
         throw new Error(`${err.message}\n${worker.output().slice(-3000)}`);
       });
     const x = new Float32Array(3 * 48 * 320).map((_, i) => Math.sin(i / 11));
-    const got = await new GatewayClient(url).infer('ppocr-rec', undefined, [{ name: 'x', tensor: tensor('float32', [1, 3, 48, 320], x) }]);
+    const got = await new GatewayClient(url, TEST_ADMIN_KEY).infer('ppocr-rec', undefined, [{ name: 'x', tensor: tensor('float32', [1, 3, 48, 320], x) }]);
     const local = await createOnnxRuntime(REC, { useGpu: false, logger: silentLogger });
     try {
       const want = Object.values(await local.run({ x: tensor('float32', [1, 3, 48, 320], x) }))[0]!;
@@ -89,7 +92,7 @@ describe('a pipeline stage exposed at the gateway', () => {
     }
 
     const view = await waitFor('the run to end', async () => {
-      const v = (await (await fetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
+      const v = (await (await authedFetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
       return ['succeeded', 'failed', 'cancelled'].includes(v.status) ? v : null;
     }, 240_000, 200);
     expect(view.status, `${view.reason}`).toBe('succeeded');
@@ -100,6 +103,6 @@ describe('a pipeline stage exposed at the gateway', () => {
       item.lines.forEach((line, i) => expect(levenshtein(line.text, BW_TEXT_LINES[i]!)).toBeLessThanOrEqual(2));
     }
     // The run ended: its replicas stopped, and the model is no longer routed.
-    await waitFor('the route to go', async () => (await fetch(`${url}/v2/models/ppocr-rec/ready`)).status === 404, 15_000, 100);
+    await waitFor('the route to go', async () => (await authedFetch(`${url}/v2/models/ppocr-rec/ready`)).status === 404, 15_000, 100);
   });
 });

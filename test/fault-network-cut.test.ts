@@ -13,6 +13,7 @@ import {
   waitForRun, type RedisServer,
 } from './support/fault-harness.js';
 import { startProcess, waitFor } from './support/processes.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
 
 const HEARTBEAT_MS = 500;
 /** A cut node is lost within 3 heartbeat intervals of its last heartbeat; the rest is slack for a loaded machine. */
@@ -138,7 +139,7 @@ describe.skipIf(UNAVAILABLE !== null)(`fault: a worker's network cut mid-run${UN
         processes.add('redis-server', redis.process);
         const d = { timeline, processes, redisUrl: redis.url, keyPrefix: 'gridline' };
         coordinator = await startCoordinator(
-          { host: h.hostIp, redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, heartbeatIntervalMs: HEARTBEAT_MS },
+          { host: h.hostIp, redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
           createLogger({ name: 'coordinator', level: 'warn', format: 'json' }),
         );
         const c = coordinator;

@@ -12,6 +12,7 @@ import {
   waitForRun, type RedisServer,
 } from './support/fault-harness.js';
 import { waitFor } from './support/processes.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
 
 const HEARTBEAT_MS = 500;
 const ITEMS = 400;
@@ -62,7 +63,7 @@ describe.skipIf(VERSION === null)('fault: Redis (append-only) restarted mid-run'
         const redisUrl = redis.url;
         const d = { timeline, processes, redisUrl, keyPrefix: 'gridline' };
         coordinator = await startCoordinator(
-          { redisUrl, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, heartbeatIntervalMs: HEARTBEAT_MS },
+          { redisUrl, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
           createLogger({ name: 'coordinator', level: 'warn', format: 'json' }),
         );
         const c = coordinator;
@@ -110,7 +111,7 @@ describe.skipIf(VERSION === null)('fault: Redis (append-only) restarted mid-run'
       await mkdir(join(dir, 'redis'));
       redis = await startRedisServer({ port: await freePort(), dir: join(dir, 'redis') });
       coordinator = await startCoordinator(
-        { redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, heartbeatIntervalMs: HEARTBEAT_MS },
+        { redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
         createLogger({ name: 'coordinator', level: 'error', format: 'json' }),
       );
       const c = coordinator;

@@ -9,6 +9,7 @@ import {
 } from './support/fault-harness.js';
 import { waitFor } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
 
 const HEARTBEAT_MS = 500;
 const ITEMS = 400;
@@ -41,7 +42,7 @@ describe('fault: a worker SIGKILLed mid-run', () => {
       const { dir, keys } = await makeImages(ITEMS, 'wkill');
       const processes = new ProcessGroup();
       const coordinator = await startCoordinator(
-        { redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: HEARTBEAT_MS },
+        { redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
         createLogger({ name: 'coordinator', level: 'warn', format: 'json' }),
       );
       const d = { timeline, processes, redisUrl: REDIS_URL, keyPrefix: t.prefix };

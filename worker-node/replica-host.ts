@@ -2,6 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { ReplicaSpec } from '../common/replica-spec.js';
 import type { ReplicaPhase as ProtoPhase } from '../proto/generated/gridline/cluster/v1/ReplicaPhase.js';
 import type { ReplicaState } from '../proto/generated/gridline/cluster/v1/ReplicaState.js';
+import { resolveFileAccess, type FileAccess } from '../services/file-access/file-access.js';
 import type { Redis } from '../services/queue/redis-connection.js';
 import { startStageReplica, type ReplicaRunPhase, type StageReplica } from '../services/stages/stage-replica.js';
 import type { RuntimeCache } from '../services/model-serving/runtime-cache.js';
@@ -45,6 +46,8 @@ export class ReplicaHost {
     private readonly onChange: (state: ReplicaState) => void,
     private readonly runtimes: RuntimeCache,
     private readonly serving: ServingHost,
+    /** Default: the working directory only, no op modules. */
+    private readonly access: FileAccess = resolveFileAccess(),
   ) {}
 
   start(spec: ReplicaSpec): void {
@@ -71,7 +74,7 @@ export class ReplicaHost {
     };
     const started = spec.kind === 'model-server'
       ? Promise.resolve(startServingReplica(spec, { serving: this.serving, useGpu, logger: this.logger, onPhase }))
-      : startStageReplica(spec, { redis: this.redis(), logger: this.logger, useGpu, runtimes: this.runtimes, serving: this.serving, onPhase });
+      : startStageReplica(spec, { redis: this.redis(), logger: this.logger, useGpu, runtimes: this.runtimes, serving: this.serving, onPhase, access: this.access });
     slot.starting = started.then((replica) => {
       slot.replica = replica;
       onPhase(replica);

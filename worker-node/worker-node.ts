@@ -3,6 +3,8 @@ import { hostname as osHostname, cpus, totalmem } from 'node:os';
 import { GridlineError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ReplicaSpec } from '../common/replica-spec.js';
+import type { TlsMaterial } from '../common/tls/tls-material.js';
+import { resolveFileAccess } from '../services/file-access/file-access.js';
 import { RuntimeCache } from '../services/model-serving/runtime-cache.js';
 import { createModelRuntime } from '../services/model-serving/create-model-runtime.js';
 import { createRedis, type Redis } from '../services/queue/redis-connection.js';
@@ -13,6 +15,7 @@ import { startWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics
 import { readModelRepository } from './model-server/model-repository.js';
 import { startModelServer, type ModelServer } from './model-server/model-server.js';
 import { modelServerHost } from './model-server/serving-host.js';
+import { ServiceTokenCheck } from './model-server/service-token-check.js';
 import { ReplicaHost } from './replica-host.js';
 
 export interface WorkerNodeOptions {
@@ -43,10 +46,19 @@ export interface WorkerNodeOptions {
   readonly inferencePort?: number;
   /** Host gateways dial when the server listens on every interface (default: this machine's hostname). */
   readonly advertiseInferenceHost?: string;
+  /** Directories pipelines may read and write here (sources, sinks, model files); default: the working directory. */
+  readonly allowedDirs?: readonly string[];
+  /** Folders custom op modules may load from; default none (`module` ops are refused). */
+  readonly opModuleDirs?: readonly string[];
   /** Prometheus /metrics and /healthz over HTTP; off unless a port is given (0 = any free port). */
   readonly metricsPort?: number;
   /** Default 127.0.0.1. */
   readonly metricsHost?: string;
+  /**
+   * The node's certificate, key and CA: mutual TLS to the coordinator, TLS on the model server
+   * (gateways must show a certificate from the CA) and HTTPS on /metrics. Null or absent: plaintext.
+   */
+  readonly tls?: TlsMaterial | null;
 }
 
 export interface RunningWorkerNode {
@@ -67,6 +79,11 @@ const SERVING_DRAIN_MS = 1_000;
 
 /** A worker node: probes GPUs, registers, keeps its control stream, runs assigned replicas. */
 export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger): Promise<RunningWorkerNode> {
+  const access = resolveFileAccess({
+    ...(options.allowedDirs === undefined ? {} : { allowedDirs: options.allowedDirs }),
+    ...(options.opModuleDirs === undefined ? {} : { opModuleDirs: options.opModuleDirs }),
+  });
+  logger.info({ allowedDirs: access.allowedDirs, opModuleDirs: access.opModuleDirs }, 'pipelines may use files in the allowed directories only');
   const { gpus, note } = await resolveGpus(options.gpus);
   logger.info({ gpus: gpus.length }, note);
   const host = osHostname();
@@ -90,9 +107,11 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     ? { models: [], skipped: [] }
     : await readModelRepository(options.modelRepository, { useGpu: gpus.some((g) => !g.simulated) });
   for (const skipped of repo.skipped) logger.warn({ model: skipped.name, reason: skipped.reason }, 'model repository entry skipped');
+  const callers = new ServiceTokenCheck();
   const modelServer: ModelServer = await startModelServer({
-    host: options.inferenceHost ?? '127.0.0.1', port: options.inferencePort ?? 0,
+    host: options.inferenceHost ?? '127.0.0.1', port: options.inferencePort ?? 0, tls: options.tls ?? null,
     models: repo.models, runtimes, logger: logger.child({ component: 'model-server' }),
+    authorize: (header) => callers.check(header),
   });
   const inferenceAddress = advertisedAddress(modelServer.address, options.advertiseInferenceHost ?? osHostname());
   // Announced only once warmed up, so no gateway routes a request to a cold model; one that
@@ -104,7 +123,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
   let metrics: WorkerMetrics | null = null;
   if (options.metricsPort !== undefined) {
     metrics = await startWorkerMetrics({
-      host: options.metricsHost ?? '127.0.0.1', port: options.metricsPort, gpus,
+      host: options.metricsHost ?? '127.0.0.1', port: options.metricsPort, tls: options.tls ?? null, gpus,
       modelServer: modelServer.metrics.registry,
       logger: logger.child({ component: 'metrics' }),
     }).catch(async (err: unknown) => {
@@ -125,11 +144,13 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     logger,
     (state) => control.report(state),
     runtimes,
-    modelServerHost(modelServer),
+    modelServerHost(modelServer, access),
+    access,
   );
 
   control = new ControlClient({
     coordinator: options.coordinator,
+    tls: options.tls ?? null,
     logger,
     register: {
       joinToken: options.joinToken,
@@ -148,6 +169,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
     },
     replicaStates: () => replicas.states(),
     onRegistered: async (res) => {
+      callers.set(res.serviceToken);
       if (redis === null) {
         const url = options.redisUrl ?? res.redisUrl;
         redis = createRedis(url);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../common/logger.js';
 import { CoordinatorClient } from '../coordinator-client.js';
@@ -14,7 +14,8 @@ export const EXAMPLE_PIPELINE = fileURLToPath(new URL('../../pipelines/ocr.yaml'
  */
 export async function demoCommand(options: { dataDir: string; redisUrl: string | null; host: string }, logger: Logger): Promise<number> {
   process.stdout.write('starting a local cluster (Redis, coordinator, 1 worker)...\n');
-  const cluster = await startLocalCluster({ workers: 1, httpPort: 0, grpcPort: 0, host: options.host, redisUrl: options.redisUrl, dataDir: options.dataDir, logger });
+  // The example reads and writes beside itself, wherever the demo is started from.
+  const cluster = await startLocalCluster({ workers: 1, httpPort: 0, grpcPort: 0, host: options.host, redisUrl: options.redisUrl, dataDir: options.dataDir, allowedDirs: [dirname(EXAMPLE_PIPELINE)], logger });
   // Interrupted: stop the worker and the private Redis before leaving, then exit as interrupted.
   const onSignal = (): void => {
     void cluster.stop().finally(() => process.exit(130));
@@ -23,7 +24,7 @@ export async function demoCommand(options: { dataDir: string; redisUrl: string |
   process.once('SIGTERM', onSignal);
   try {
     await waitForNodes(cluster.coordinator, 1, 60_000);
-    const client = new CoordinatorClient(cluster.coordinator.httpUrl);
+    const client = new CoordinatorClient(cluster.coordinator.httpUrl, cluster.adminKey.key);
     process.stdout.write(`submitting ${relative(process.cwd(), EXAMPLE_PIPELINE)}\n`);
     const { code, view } = await submitCommand(EXAMPLE_PIPELINE, true, client);
     if (code !== 0 || view === null || view.sinkPath === null) {

@@ -2,6 +2,12 @@ import type { NodeRecord } from '../../common/run-types.js';
 import type { CoordinatorClient } from '../coordinator-client.js';
 import { gib, table } from './format.js';
 
+/** `gridline nodes revoke NODE`: the node's credential is void, it is disconnected and may not join again. */
+export async function revokeNodeCommand(client: CoordinatorClient, nodeId: string): Promise<void> {
+  const { node } = await client.request<{ node: NodeRecord }>('POST', `/v1/nodes/${encodeURIComponent(nodeId)}/revoke`);
+  process.stdout.write(`node ${node.id} revoked: disconnected, its replicas move to other nodes, and its id may not register again\n`);
+}
+
 /** `gridline nodes`: registered nodes with their state, resources and GPUs. */
 export async function nodesCommand(client: CoordinatorClient, json: boolean): Promise<void> {
   const { nodes } = await client.request<{ nodes: NodeRecord[] }>('GET', '/v1/nodes');

@@ -6,7 +6,7 @@ import { followDeployment, followRun } from '../run-progress.js';
 /** `gridline submit FILE [--wait]`: starts a run; with --wait, follows it and exits by its outcome. */
 export async function submitCommand(file: string, wait: boolean, client: CoordinatorClient): Promise<{ code: number; view: RunView | null; runId: string }> {
   const { text, format } = await readPipelineFile(file);
-  const { runId, kind } = await client.request<{ runId: string; kind?: string }>('POST', '/v1/pipelines', { text, contentType: format === 'json' ? 'application/json' : 'application/yaml' });
+  const { runId, kind } = await client.request<{ runId: string; kind?: string }>('POST', `/v1/pipelines?source=${encodeURIComponent(file)}`, { text, contentType: format === 'json' ? 'application/json' : 'application/yaml' });
   if (kind === 'ModelDeployment') {
     process.stdout.write(`model deployment ${runId} submitted\n`);
     if (!wait) return { code: 0, view: null, runId };

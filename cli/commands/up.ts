@@ -1,7 +1,9 @@
 import type { Logger } from '../../common/logger.js';
-import { startLocalCluster, waitForNodes } from '../local-cluster.js';
+import { startLocalCluster, waitForNodes, type LocalClusterTls } from '../local-cluster.js';
+import { loadServerTls } from '../tls/load-tls.js';
+import { serverTls, tlsFlagArgs, type ServerTlsFlags } from '../tls/server-tls.js';
 
-export interface UpOptions {
+export interface UpOptions extends ServerTlsFlags {
   readonly workers: number;
   readonly host: string;
   readonly httpPort: number;
@@ -11,10 +13,21 @@ export interface UpOptions {
   readonly redisUrl: string | null;
   readonly dataDir: string;
   readonly gpus?: string;
+  /** Undefined: the working directory only. */
+  readonly allowedDirs?: readonly string[] | undefined;
+  /** Undefined: none. */
+  readonly opModuleDirs?: readonly string[] | undefined;
 }
 
 /** `gridline up`: a local cluster that runs until Ctrl-C. */
 export async function upCommand(options: UpOptions, logger: Logger): Promise<void> {
+  // Each part gets its role's certificate from --tls-dir (or the one given with --tls-cert); the
+  // workers read theirs themselves.
+  const coordinatorTls = await serverTls(options, 'coordinator', [{ what: 'coordinator and gateway', host: options.host, hostFlag: '--host' }], logger);
+  const gatewayTls = coordinatorTls === null ? null : await loadServerTls(options, 'gateway');
+  const tls: LocalClusterTls | null = coordinatorTls === null || gatewayTls === null
+    ? null
+    : { coordinator: coordinatorTls, gateway: gatewayTls, workerArgs: tlsFlagArgs(options) };
   // Listen for Ctrl-C / SIGTERM from the start: a signal while workers come up must still stop them.
   let stopRequested = false;
   let wake: () => void = () => undefined;
@@ -29,7 +42,7 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
   process.on('SIGTERM', onSignal);
   let cluster;
   try {
-    cluster = await startLocalCluster({ ...options, logger, gateway: { httpPort: options.gatewayPort, grpcPort: options.gatewayGrpcPort } });
+    cluster = await startLocalCluster({ ...options, logger, tls, gateway: { httpPort: options.gatewayPort, grpcPort: options.gatewayGrpcPort } });
   } catch (err) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -50,14 +63,16 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
     'gridline is up',
     `  coordinator API   ${coordinator.httpUrl}   (GRIDLINE_COORDINATOR)`,
     `  coordinator gRPC  ${coordinator.grpcAddress}   (workers join here)`,
-    `  gateway           http://${options.host}:${cluster.gateway?.httpPort ?? options.gatewayPort} (OIP REST), ${options.host}:${cluster.gateway?.grpcPort ?? options.gatewayGrpcPort} (OIP gRPC)`,
+    `  gateway           ${tls === null ? 'http' : 'https'}://${options.host}:${cluster.gateway?.httpPort ?? options.gatewayPort} (OIP REST), ${options.host}:${cluster.gateway?.grpcPort ?? options.gatewayGrpcPort} (OIP gRPC)`,
     `  redis             ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`,
     `  workers           ${options.workers} (logs: ${cluster.workerLogs.join(', ') || 'none'})`,
-    `  join token        ${coordinator.joinToken}`,
+    `  join token        ${coordinator.joinToken}   (valid 24 h; more with \`gridline token create\`)`,
+    `  admin API key     ${cluster.adminKey.key}   (${cluster.adminKey.file === null ? 'GRIDLINE_ADMIN_KEY' : `kept in ${cluster.adminKey.file}: CLI commands run here use it`})`,
     '',
-    `Add a worker:  npx gridline worker --coordinator ${coordinator.grpcAddress} --join-token ${coordinator.joinToken}`,
+    `Add a worker:  npx gridline worker --coordinator ${coordinator.grpcAddress} --join-token ${coordinator.joinToken}${tls === null ? '' : ` --tls-dir ${options.tlsDir ?? 'DIR'}`}`,
     '  (with --model-repository DIR it serves DIR/<model>/<version>/model.onnx through the gateway)',
     'Run a pipeline: npx gridline submit pipelines/ocr.yaml --wait',
+    'A key for inference clients only:  npx gridline key create --scope infer --name my-app',
     'Stop: Ctrl-C',
     '',
   ].join('\n'));

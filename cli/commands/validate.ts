@@ -51,7 +51,7 @@ export async function validateCommand(file: string, client: CoordinatorClient): 
       m.name, m.version, m.runtime, String(spec.replicas),
       b.maxBatchSize > 1 ? `up to ${b.maxBatchSize} rows, wait ${b.maxDelayMs} ms, queue ${b.maxQueueSize}` : `off, queue ${b.maxQueueSize}`, m.uri,
     ]])}\n\n`);
-    return printPlacement(client, text);
+    return printPlacement(client, text, file);
   }
   process.stdout.write(`${file}: valid pipeline "${spec.metadata.name}"\n\n`);
   const stages: { name: string; kind: string; replicas: number; detail: string }[] = [
@@ -63,17 +63,24 @@ export async function validateCommand(file: string, client: CoordinatorClient): 
     { name: 'sink', kind: 'sink', replicas: 1, detail: `${spec.sink.kind} ${spec.sink.path}` },
   ];
   process.stdout.write(`${table(['STAGE', 'TYPE', 'REPLICAS', 'QUEUE', 'DOES'], stages.map((s) => [s.name, s.kind, String(s.replicas), stageQueueName('<run>', s.name), s.detail]))}\n\n`);
-  return printPlacement(client, text);
+  return printPlacement(client, text, file);
 }
 
 /** The placement the coordinator would make now (a dry run), or why it was skipped. */
-async function printPlacement(client: CoordinatorClient, text: string): Promise<number> {
+async function printPlacement(client: CoordinatorClient, text: string, file: string): Promise<number> {
   try {
     const preview = await client.request<{ stages: PlannedStage[]; placement: PlacementResult }>('POST', '/v1/pipelines?dryRun=true', { text, contentType: 'application/yaml' });
     const rows = preview.placement.placements.map((p) => [p.replicaId.replace(/^preview\./, ''), p.nodeId, String(p.cpu), gib(p.memory), p.gpus.map((g) => `${g.index} (${gib(g.memory)})`).join(', ') || 'cpu']);
     process.stdout.write(`placement plan on ${client.baseUrl} now:\n${table(['REPLICA', 'NODE', 'CPU', 'MEMORY', 'GPUS'], rows)}\n`);
     for (const u of preview.placement.unplaced) process.stdout.write(`  ${u.replicaId.replace(/^preview\./, '')}: cannot be placed: ${u.summary}\n`);
   } catch (err) {
+    // Paths outside the coordinator's allowed directories: listed like validation problems.
+    if (err instanceof GridlineError && err.code === 'PERMISSION_DENIED' && Array.isArray((err.details as { issues?: unknown } | undefined)?.issues)) {
+      const issues = (err.details as { issues: PipelineIssue[] }).issues;
+      process.stderr.write(`${file}: ${issues.length} path${issues.length === 1 ? '' : 's'} refused by the coordinator at ${client.baseUrl}\n`);
+      for (const i of issues) process.stderr.write(`  ${file}:${i.line ?? '?'}:${i.column ?? '?'}  ${i.path}: ${i.message}\n`);
+      return 1;
+    }
     if (!(err instanceof GridlineError) || err.code !== 'UNAVAILABLE') throw err;
     process.stdout.write(`placement plan: skipped (${err.message})\n`);
   }

@@ -1,8 +1,9 @@
 import type { Logger } from '../../common/logger.js';
 import { GridlineError } from '../../common/errors.js';
 import { startWorkerNode } from '../../worker-node/worker-node.js';
+import { serverTls, type ServerTlsFlags } from '../tls/server-tls.js';
 
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends ServerTlsFlags {
   readonly coordinator: string;
   readonly joinToken: string | undefined;
   readonly nodeId?: string;
@@ -19,6 +20,10 @@ export interface WorkerCommandOptions {
   /** Undefined: GRIDLINE_WORKER_METRICS_PORT, else no metrics endpoint. */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
+  /** Undefined: the working directory only. */
+  readonly allowedDirs?: readonly string[] | undefined;
+  /** Undefined: none. */
+  readonly opModuleDirs?: readonly string[] | undefined;
 }
 
 /** `gridline worker`: joins a cluster and runs what the coordinator assigns until stopped. */
@@ -39,8 +44,12 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     throw new GridlineError('INVALID_ARGUMENT', `--model-spin-wait must be on or off, got "${options.modelSpinWait}"`);
   }
   const metricsPort = options.metricsPort ?? portFromEnv('GRIDLINE_WORKER_METRICS_PORT');
+  const tls = await serverTls(options, 'worker', [
+    { what: 'worker model server', host: options.inferenceHost ?? '127.0.0.1', hostFlag: '--inference-host' },
+    ...(metricsPort === undefined ? [] : [{ what: 'worker metrics endpoint', host: options.metricsHost ?? '127.0.0.1', hostFlag: '--metrics-host' }]),
+  ], logger);
   const node = await startWorkerNode({
-    coordinator, joinToken, labels,
+    coordinator, joinToken, labels, tls,
     ...(options.nodeId ? { nodeId: options.nodeId } : {}),
     ...(options.gpus ? { gpus: options.gpus } : {}),
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
@@ -52,6 +61,8 @@ export async function workerCommand(options: WorkerCommandOptions, logger: Logge
     ...(spin === 'on' || spin === 'off' ? { modelSpinWait: spin === 'on' } : {}),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     ...(options.metricsHost ? { metricsHost: options.metricsHost } : {}),
+    ...(options.allowedDirs ? { allowedDirs: options.allowedDirs } : {}),
+    ...(options.opModuleDirs ? { opModuleDirs: options.opModuleDirs } : {}),
   }, logger);
   const signal = await new Promise<string>((resolve) => {
     const on = (name: string) => () => resolve(name);

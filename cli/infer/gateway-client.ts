@@ -4,6 +4,9 @@ import type { InferResponse } from '../../common/oip/infer-messages.js';
 import { decodeRestResponse, encodeRestRequest, type RestRequestOptions } from '../../common/oip/rest-client-codec.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from '../../common/oip/rest-codec.js';
 import type { Tensor } from '../../common/tensor.js';
+import { tlsFetch } from '../../common/tls/tls-fetch.js';
+import type { TlsClientMaterial } from '../../common/tls/tls-material.js';
+import { transportHint } from '../tls/transport-hint.js';
 
 /** A model's metadata as OIP's REST API returns it. */
 export interface ModelMetadata {
@@ -21,7 +24,12 @@ const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
 
 /** The CLI's Open Inference Protocol REST client for a gateway (binary tensors both ways). */
 export class GatewayClient {
-  constructor(readonly baseUrl: string, private readonly timeoutMs = 30_000) {}
+  private readonly tlsFetch: typeof fetch;
+
+  /** `tls`: the CA to trust for an https:// gateway (null: the system's CAs). */
+  constructor(readonly baseUrl: string, private readonly apiKey: string | null = null, private readonly timeoutMs = 30_000, tls: TlsClientMaterial | null = null) {
+    this.tlsFetch = tlsFetch(tls);
+  }
 
   private modelPath(model: string, version: string | undefined): string {
     return `/v2/models/${encodeURIComponent(model)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
@@ -64,7 +72,9 @@ export class GatewayClient {
   private async fetch(path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(new URL(path, this.baseUrl), { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const headers = new Headers(init.headers);
+      if (this.apiKey !== null) headers.set('authorization', `Bearer ${this.apiKey}`);
+      res = await this.tlsFetch(new URL(path, this.baseUrl), { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       throw this.transportError(err);
     }
@@ -87,9 +97,10 @@ function transportErrorOf(err: unknown, baseUrl: string, timeoutMs: number): Gri
     return new GridlineError('DEADLINE_EXCEEDED', `the gateway at ${baseUrl} gave no answer within ${timeoutMs} ms`, { retryable: true, cause: err });
   }
   const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-  return new GridlineError('UNAVAILABLE', `cannot reach the gateway at ${baseUrl} (${cause}): start one with \`gridline up\` or \`gridline gateway\`, or set GRIDLINE_GATEWAY`, { retryable: true, cause: err });
+  return new GridlineError('UNAVAILABLE', `cannot reach the gateway at ${baseUrl} (${cause})${transportHint(baseUrl, cause) ?? ': start one with `gridline up` or `gridline gateway`, or set GRIDLINE_GATEWAY'}`, { retryable: true, cause: err });
 }
 
-export function defaultGatewayUrl(): string {
-  return process.env.GRIDLINE_GATEWAY ?? 'http://127.0.0.1:8000';
+/** GRIDLINE_GATEWAY, else the local default: https:// when the CLI was given a CA to trust. */
+export function defaultGatewayUrl(secure = false): string {
+  return process.env.GRIDLINE_GATEWAY ?? `${secure ? 'https' : 'http'}://127.0.0.1:8000`;
 }

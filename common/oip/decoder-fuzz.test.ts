@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelInferRequest__Output } from '../../proto/generated/inference/ModelInferRequest.js';
 import { loadInferenceProto } from '../../proto/load-inference-proto.js';
 import { isGridlineError } from '../errors.js';
+import { FuzzTally } from '../fuzz-tally.js';
 import { elementCount } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { oipDatatypeOf } from './datatypes.js';
@@ -18,16 +19,26 @@ import { anyValueTensorArb } from './tensor-arbitraries.js';
 const RUNS = 2000;
 const LIMIT = { maxElements: 10_000 };
 const { ModelInfer } = loadInferenceProto().inference.GRPCInferenceService.service;
+const tally = new FuzzTally('OIP REST + gRPC decoders');
+afterAll(() => tally.print());
 
-function onlyGridlineErrors(decode: () => InferRequest): void {
+/** Decodes, records the outcome under `kind`, and returns the error (undefined when decoded). */
+function onlyGridlineErrors(kind: string, decode: () => InferRequest): { code: string; message: string } | undefined {
   let request: InferRequest;
   try {
     request = decode();
   } catch (err) {
+    tally.record(kind, isGridlineError(err) ? err.code : `untyped ${String(err)}`);
     expect(isGridlineError(err), String(err)).toBe(true);
-    if (isGridlineError(err)) expect(['INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE']).toContain(err.code);
-    return;
+    if (!isGridlineError(err)) return undefined;
+    expect(['INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE']).toContain(err.code);
+    // The message starts with the field it is about: `inputs[0].shape[1]: ...`, `body: ...`.
+    const field = (err.details as { field?: unknown } | undefined)?.field;
+    expect(typeof field, err.message).toBe('string');
+    expect(err.message.startsWith(`${String(field)}: `), err.message).toBe(true);
+    return { code: err.code, message: err.message };
   }
+  tally.record(kind, 'ok');
   // What a decoder returns holds together: every entry present, every tensor as large as its shape.
   for (const input of request.inputs) {
     expect(typeof input.name).toBe('string');
@@ -36,6 +47,7 @@ function onlyGridlineErrors(decode: () => InferRequest): void {
   for (const output of request.outputs) expect(typeof output.binary).toBe('boolean');
   expect(request.inputs.length).toBe(Object.keys(request.inputs).length);
   expect(request.outputs.length).toBe(Object.keys(request.outputs).length);
+  return undefined;
 }
 
 const anything = fc.anything({ withBigInt: true, withNullPrototype: true, withBoxedValues: true, withTypedArray: true, withSparseArray: true });
@@ -96,7 +108,7 @@ function restRequestOf(tensors: readonly Tensor[], binary: readonly string[]): {
 
 describe('decoders throw only GridlineErrors', () => {
   it('decodeRestJsonRequest on arbitrary values', () => {
-    fc.assert(fc.property(anything, (value) => onlyGridlineErrors(() => decodeRestJsonRequest(value, LIMIT))), { numRuns: RUNS });
+    fc.assert(fc.property(anything, (value) => { onlyGridlineErrors('REST JSON: arbitrary value', () => decodeRestJsonRequest(value, LIMIT)); }), { numRuns: RUNS });
   });
 
   it('decodeRest*Request on valid requests with one part replaced or removed, and bytes cut or added', () => {
@@ -111,7 +123,7 @@ describe('decoders throw only GridlineErrors', () => {
     fc.assert(fc.property(arb, ({ tensors, binary, pick, value, cut, skew }) => {
       const { header, tail } = restRequestOf(tensors, binary);
       const mutated = mutate(header, pick, value);
-      onlyGridlineErrors(() => decodeRestJsonRequest(mutated, LIMIT));
+      onlyGridlineErrors('REST JSON: valid request, one part replaced/removed', () => decodeRestJsonRequest(mutated, LIMIT));
       let text: string | undefined;
       try {
         text = JSON.stringify(mutated);
@@ -120,14 +132,14 @@ describe('decoders throw only GridlineErrors', () => {
       }
       const h = Buffer.from(text ?? '');
       const t = cut >= 0 ? Buffer.concat([tail, Buffer.alloc(cut, 2)]) : tail.subarray(0, Math.max(0, tail.length + cut));
-      onlyGridlineErrors(() => decodeRestRequest(Buffer.concat([h, t]), h.length + skew, LIMIT));
-      onlyGridlineErrors(() => decodeRestRequest(h, null, LIMIT));
+      onlyGridlineErrors('REST binary: part replaced, bytes cut/added, header length skewed', () => decodeRestRequest(Buffer.concat([h, t]), h.length + skew, LIMIT));
+      onlyGridlineErrors('REST body: part replaced/removed', () => decodeRestRequest(h, null, LIMIT));
     }), { numRuns: RUNS });
   });
 
   it('decodeRestRequest on random bytes', () => {
     const arb = fc.tuple(fc.uint8Array({ maxLength: 200 }), fc.option(fc.oneof(fc.integer({ min: -5, max: 250 }), fc.double())));
-    fc.assert(fc.property(arb, ([body, headerLength]) => onlyGridlineErrors(() => decodeRestRequest(body, headerLength, LIMIT))), { numRuns: RUNS });
+    fc.assert(fc.property(arb, ([body, headerLength]) => { onlyGridlineErrors('REST body: random bytes', () => decodeRestRequest(body, headerLength, LIMIT)); }), { numRuns: RUNS });
   });
 
   it('decodeGrpcRequest on random bytes that protobuf decodes', () => {
@@ -138,7 +150,7 @@ describe('decoders throw only GridlineErrors', () => {
       } catch {
         return; // grpc-js answers undecodable messages itself
       }
-      onlyGridlineErrors(() => decodeGrpcRequest(message, LIMIT));
+      onlyGridlineErrors('gRPC: random protobuf bytes', () => decodeGrpcRequest(message, LIMIT));
     }), { numRuns: RUNS });
   });
 
@@ -156,19 +168,96 @@ describe('decoders throw only GridlineErrors', () => {
         rawInputContents: raw ? encoded.rawOutputContents : [],
       };
       const mutated = mutate(request, pick, value);
-      onlyGridlineErrors(() => decodeGrpcRequest(mutated as ModelInferRequest__Output, LIMIT));
+      onlyGridlineErrors('gRPC: valid request, one part replaced/removed', () => decodeGrpcRequest(mutated as ModelInferRequest__Output, LIMIT));
       let wire: ModelInferRequest__Output;
       try {
         wire = ModelInfer.requestDeserialize(ModelInfer.requestSerialize(mutated as ModelInferRequest__Output));
       } catch {
         return; // protobuf refused to encode it: no client could send it
       }
-      onlyGridlineErrors(() => decodeGrpcRequest(wire, LIMIT));
+      onlyGridlineErrors('gRPC wire: valid request, one part replaced/removed', () => decodeGrpcRequest(wire, LIMIT));
     }), { numRuns: RUNS });
   });
 
   it('decodeGrpcRequest on arbitrary values', () => {
-    fc.assert(fc.property(anything, (value) => onlyGridlineErrors(() => decodeGrpcRequest(value as ModelInferRequest__Output, LIMIT))), { numRuns: RUNS });
+    fc.assert(fc.property(anything, (value) => { onlyGridlineErrors('gRPC: arbitrary value', () => decodeGrpcRequest(value as ModelInferRequest__Output, LIMIT)); }), { numRuns: RUNS });
+  });
+});
+
+// Hostile input headers: shapes that declare billions of elements or are not shapes at all,
+// datatypes that do not exist, data of the wrong length or type, binary sizes and header lengths
+// that point past the body, BYTES length prefixes past the end. Decoded with the real default
+// limit too, so a declared [100000,100000,100000] is refused before anything is allocated.
+const hostileShape = fc.oneof(
+  fc.constantFrom<unknown>(
+    [100000, 100000, 100000], [2 ** 31, 2 ** 31], [2 ** 53], [2 ** 53 + 2], [65536, 65536], [1, -1], [-1], [-0], [3, 0, 2 ** 40],
+    [Number.NaN], [Infinity], [1.5], ['3'], ['-1'], ['99999999999999999999'], ['1e5'], [null], [[2]], [true], {}, '2', null, [],
+    Array(65).fill(1), Array(64).fill(2),
+  ),
+  fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer({ min: 2 ** 16, max: 2 ** 31 }), fc.double()), { maxLength: 6 }),
+);
+const hostileDatatype = fc.oneof(
+  fc.constantFrom<unknown>('FP32', 'FP16', 'BF16', 'fp32', 'FP8', 'INT4', 'BYTES', 'BOOL', 'UINT64', '', ' FP32', 'STRING', 3, null, ['FP32']),
+  fc.string({ maxLength: 6 }),
+);
+const hostileData = fc.oneof(
+  fc.constantFrom<unknown>([], [1], [1, 2, 3], [[1, 2], [3]], ['a'], [null], [true, 2], 'abc', 5, null, [Number.MAX_VALUE], [[[[[1]]]]], ['NaN', 'Infinity', '-0']),
+  fc.array(fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.string({ maxLength: 3 })), { maxLength: 12 }),
+);
+const hostileSize = fc.oneof(fc.integer({ min: -8, max: 200 }), fc.constantFrom<unknown>(2 ** 53, 2 ** 60, -1, 1.5, Number.NaN, '12', null, true, 4e9));
+
+describe('hostile tensor headers', () => {
+  it('REST: wrong shapes, datatypes, data, binary sizes and header lengths', () => {
+    const arb = fc.record({
+      shape: hostileShape, datatype: hostileDatatype, data: hostileData, binary: fc.boolean(), size: hostileSize,
+      tail: fc.uint8Array({ maxLength: 64 }), skew: fc.integer({ min: -3, max: 300 }), defaultLimit: fc.boolean(),
+    });
+    fc.assert(fc.property(arb, ({ shape, datatype, data, binary, size, tail, skew, defaultLimit }) => {
+      const input = binary
+        ? { name: 'x', datatype, shape, parameters: { binary_data_size: size } }
+        : { name: 'x', datatype, shape, data };
+      const limit = defaultLimit ? {} : LIMIT;
+      const header = Buffer.from(JSON.stringify({ inputs: [input] }));
+      const kind = binary ? 'REST: hostile header, binary data (size, header length past body)' : 'REST: hostile header, JSON data';
+      const err = binary
+        ? onlyGridlineErrors(kind, () => decodeRestRequest(Buffer.concat([header, tail]), header.length + (skew > 200 ? skew * 1000 : skew % 4), limit))
+        : onlyGridlineErrors(kind, () => decodeRestRequest(header, null, limit));
+      if (!binary && JSON.stringify(shape) === '[100000,100000,100000]' && datatype === 'FP32') {
+        expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+        expect(err?.message).toMatch(/^inputs\[0\]\.shape: \[100000,100000,100000\] holds 1000000000000000 elements/);
+      }
+    }), { numRuns: 3000 });
+  });
+
+  it('gRPC: wrong shapes, datatypes, contents and raw byte counts, BYTES prefixes past the end', () => {
+    const arb = fc.record({
+      shape: hostileShape, datatype: hostileDatatype, data: hostileData, raw: fc.option(fc.uint8Array({ maxLength: 48 })),
+      rawCount: fc.integer({ min: 0, max: 3 }), prefix: fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 })), defaultLimit: fc.boolean(),
+    });
+    fc.assert(fc.property(arb, ({ shape, datatype, data, raw, rawCount, prefix, defaultLimit }) => {
+      let bytes = raw === null ? null : Buffer.from(raw);
+      if (bytes !== null && prefix !== null) {
+        const lead = Buffer.alloc(4);
+        lead.writeUInt32LE(prefix);
+        bytes = Buffer.concat([lead, bytes]);
+      }
+      const wireShape = Array.isArray(shape) ? shape.map((d) => (typeof d === 'number' && Number.isFinite(d) ? String(Math.trunc(d)) : d)) : shape;
+      const request = {
+        modelName: 'm', modelVersion: '', id: '', parameters: {},
+        inputs: [{ name: 'x', datatype, shape: wireShape, parameters: {}, contents: bytes === null ? { fp32Contents: data, intContents: data } : null }],
+        outputs: [], rawInputContents: bytes === null ? [] : Array<Buffer>(rawCount === 0 ? 1 : rawCount).fill(bytes),
+      };
+      const limit = defaultLimit ? {} : LIMIT;
+      onlyGridlineErrors('gRPC: hostile header, decoded message', () => decodeGrpcRequest(request as unknown as ModelInferRequest__Output, limit));
+      let wire: ModelInferRequest__Output;
+      try {
+        wire = ModelInfer.requestDeserialize(ModelInfer.requestSerialize(request as unknown as ModelInferRequest__Output));
+      } catch {
+        return; // protobuf cannot encode it: no client could send it
+      }
+      const err = onlyGridlineErrors('gRPC: hostile header, over the wire', () => decodeGrpcRequest(wire, limit));
+      if (rawCount <= 1 && JSON.stringify(wireShape) === '["100000","100000","100000"]' && datatype === 'FP32') expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    }), { numRuns: 3000 });
   });
 });
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { OpDeclaration } from './op-catalog.js';
 
+/** The op that runs a custom op module. */
+export const MODULE_OP = 'module';
+
 const field = z.string().min(1).regex(/^[A-Za-z_][\w.-]*$/, 'a field name: letters, digits, _ . -');
 
 /** Every built-in op. Params are strict: an unknown param is a validation error. */
@@ -84,6 +87,18 @@ export const OP_DECLARATIONS = [
     params: z.strictObject({ fields: z.array(field).min(1) }),
     // Dropping a field that is already gone is harmless, so nothing is read.
     io: (p: { fields: string[] }) => ({ reads: [], writes: [], deletes: p.fields }),
+  },
+  {
+    name: MODULE_OP,
+    summary: 'Run a custom op from a JavaScript module (createOp(params, ctx) → { apply(item), close?() }); workers load it only from their --op-module-dir folders.',
+    params: z.strictObject({
+      path: z.string().min(1).meta({ description: 'The module file (.mjs or .js), relative to the pipeline file.' }),
+      params: z.record(z.string(), z.unknown()).default({}).meta({ description: 'Passed to createOp as they are.' }),
+      // Declared so the data-flow check can follow the fields the module reads and writes.
+      reads: z.array(field).default([]).meta({ description: 'Item fields the op reads.' }),
+      writes: z.array(field).default([]).meta({ description: 'Item fields the op writes.' }),
+    }),
+    io: (p: { reads: string[]; writes: string[] }) => ({ reads: p.reads, writes: p.writes }),
   },
 ] as const satisfies readonly OpDeclaration[];
 

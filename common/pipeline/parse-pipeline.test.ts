@@ -205,7 +205,7 @@ describe('parsePipeline: errors', () => {
 
   it('unknown op far from every name lists all ops', () => {
     const issue = only(issuesOf(VALID.replace('- image.decode', '- tokenize')));
-    expect(issue.message).toMatch(/^unknown op `tokenize` \(known ops: image\.decode, image\.resize, .*fields\.drop\)$/);
+    expect(issue.message).toMatch(/^unknown op `tokenize` \(known ops: image\.decode, image\.resize, .*fields\.drop, module\)$/);
   });
 
   it('bad op param: the path goes down to the param', () => {

@@ -5,8 +5,9 @@ import { deploymentDocumentSchema } from './deployment-document-schema.js';
 import { describeValue } from './describe-value.js';
 import { normalizeDeployment } from './normalize-deployment.js';
 import { normalizePipeline } from './normalize-pipeline.js';
-import { DEFAULT_SOURCE_NAME, invalidPipelineError, locateIssues } from './pipeline-issues.js';
+import { DEFAULT_SOURCE_NAME, invalidPipelineError, locateIssues, type RawIssue } from './pipeline-issues.js';
 import { readDocument } from './read-document.js';
+import { NO_SOURCE_POSITIONS } from './source-locator.js';
 import type { DocumentFormat } from './read-document.js';
 import type { PipelineIssue, PipelineSpec } from './types.js';
 import { WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
@@ -77,4 +78,13 @@ export function parseWorkload(text: string, options: ParsePipelineOptions = {}):
   const result = validateWorkload(text, options);
   if (result.ok) return result.spec;
   throw invalidPipelineError(result.issues, options.sourceName ?? DEFAULT_SOURCE_NAME);
+}
+
+/**
+ * Positions issues found after parsing (by a check outside this module, such as the coordinator's
+ * allowed directories) in the document text they came from, like validation issues.
+ */
+export function locateWorkloadIssues(text: string, raw: readonly RawIssue[], options: ParsePipelineOptions = {}): PipelineIssue[] {
+  const read = readDocument(text, options.format ?? 'auto', options.sourceName);
+  return locateIssues(raw, read.ok ? read.locate : NO_SOURCE_POSITIONS);
 }

@@ -6,6 +6,9 @@ export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 /** Alias expansions allowed in one YAML document (guards against "billion laughs"). */
 export const MAX_ALIAS_COUNT = 100;
 
+/** Levels of maps and lists: a pipeline needs a handful; parsing and checking recurse per level. */
+export const MAX_NESTING_DEPTH = 64;
+
 export const MAX_REPLICAS = 64;
 
 /** Metadata and stage names end up in queue names, metrics labels and URLs: DNS-label-like. */

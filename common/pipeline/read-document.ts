@@ -1,7 +1,8 @@
-import { LineCounter, isAlias, parseDocument, visit } from 'yaml';
-import type { Document, YAMLError } from 'yaml';
+import { Composer, LineCounter, Parser, YAMLParseError, isAlias, visit } from 'yaml';
+import type { CST, Document, YAMLError } from 'yaml';
 import { jsonErrorOffset } from './json-error-offset.js';
-import { MAX_ALIAS_COUNT, MAX_DOCUMENT_BYTES } from './pipeline-limits.js';
+import { findTooDeep } from './nesting-depth.js';
+import { MAX_ALIAS_COUNT, MAX_DOCUMENT_BYTES, MAX_NESTING_DEPTH } from './pipeline-limits.js';
 import { NO_SOURCE_POSITIONS, yamlSourceLocator } from './source-locator.js';
 import type { SourceLocator } from './source-locator.js';
 import type { PipelineIssue } from './types.js';
@@ -14,8 +15,8 @@ export type ReadDocumentResult =
 
 /**
  * Pass 1, syntax: text -> plain value, plus a locator that maps paths back to lines for the
- * later passes. Refuses oversized documents, more than one YAML document and alias expansion
- * beyond MAX_ALIAS_COUNT.
+ * later passes. Refuses oversized documents, nesting deeper than MAX_NESTING_DEPTH, more than one
+ * YAML document and alias expansion beyond MAX_ALIAS_COUNT.
  */
 export function readDocument(text: string, format: DocumentFormat = 'auto', sourceName?: string): ReadDocumentResult {
   const bytes = Buffer.byteLength(text, 'utf8');
@@ -25,9 +26,14 @@ export function readDocument(text: string, format: DocumentFormat = 'auto', sour
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    // The CST parser does not recurse; the depth check must come before the composer, which does.
+    const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+    const deep = findTooDeep(tokens, MAX_NESTING_DEPTH);
+    if (deep !== null) {
+      return fail(position(lineCounter, deep.offset), `the document is nested too deeply: more than ${MAX_NESTING_DEPTH} levels of maps and lists`);
+    }
+    doc = composeOne(tokens, text.length);
   } catch (err) {
-    // The parser recurses; absurd nesting can exhaust the stack.
     return fail(null, `cannot parse the document: ${err instanceof Error ? err.message : String(err)}`);
   }
 
@@ -55,6 +61,20 @@ export function readDocument(text: string, format: DocumentFormat = 'auto', sour
     }
     throw err;
   }
+}
+
+/** yaml's parseDocument over tokens already parsed: the first document, MULTIPLE_DOCS when more follow. */
+function composeOne(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  let doc: Document.Parsed | undefined;
+  for (const next of new Composer({ uniqueKeys: true }).compose(tokens, true, length)) {
+    if (doc === undefined) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
+  }
+  // compose(…, forceDoc) always yields a document.
+  return doc!;
 }
 
 function resolveFormat(text: string, format: DocumentFormat, sourceName: string | undefined): 'yaml' | 'json' | 'sniffed-json' {

@@ -1,17 +1,22 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { bearerToken, hashToken, tokenMatches } from '../../common/auth/secret-token.js';
+import { grpcStatusOf } from '../../common/error-codes.js';
+import { GridlineError, isGridlineError } from '../../common/errors.js';
+import type { NodeRecord } from '../../common/run-types.js';
 import type { Logger } from '../../common/logger.js';
 import type { ReplicaPhase } from '../../common/run-types.js';
 import type { ClusterHandlers } from '../../proto/generated/gridline/cluster/v1/Cluster.js';
 import type { CoordinatorMessage } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
 import type { NodeMessage__Output } from '../../proto/generated/gridline/cluster/v1/NodeMessage.js';
 import type { ReplicaState__Output } from '../../proto/generated/gridline/cluster/v1/ReplicaState.js';
+import type { AccessControl } from '../auth/access-control.js';
 import type { NodeRegistry } from '../registry/node-registry.js';
 import type { NodeChannel, ReportedReplica, RunManager } from '../runs/run-manager.js';
 import type { CoordinatorStore } from '../store/coordinator-store.js';
 
 export interface ClusterServiceSettings {
-  readonly joinToken: string;
+  readonly access: AccessControl;
   readonly heartbeatIntervalMs: number;
   readonly ttlMs: number;
   /** Redis URL handed to nodes (they may override it). */
@@ -31,20 +36,17 @@ function toReported(r: ReplicaState__Output): ReportedReplica {
   return { replicaId: r.replicaId, phase: PHASES[r.phase] ?? 'pending', message: r.message };
 }
 
-function hash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(hash(a), 'hex');
-  const y = Buffer.from(hash(b), 'hex');
-  return timingSafeEqual(x, y);
+/** A GridlineError as the gRPC error a handler answers with. */
+function grpcError(err: unknown): Partial<grpc.StatusObject> {
+  if (isGridlineError(err)) return { code: grpcStatusOf(err.code), details: err.message };
+  return { code: grpc.status.INTERNAL, details: (err as Error).message };
 }
 
 /**
  * The coordinator side of proto/cluster.proto. Register checks the join token and issues a
- * per-node credential; Connect checks it, then carries heartbeats up and assignments down.
- * Also the NodeChannel the run manager sends through.
+ * per-node credential; Connect checks it and binds the stream to that node, so everything that
+ * comes up the stream is taken as that node's word only (a report about another node's replica
+ * is ignored). Also the NodeChannel the run manager sends through.
  */
 export class ClusterService implements NodeChannel {
   private readonly sessions = new Map<string, grpc.ServerDuplexStream<NodeMessage__Output, CoordinatorMessage>>();
@@ -85,25 +87,30 @@ export class ClusterService implements NodeChannel {
   handlers(): ClusterHandlers {
     return {
       Register: (call, callback) => {
-        void this.register(call.request).then(
+        void this.register(call.request, call.metadata).then(
           (res) => callback(null, res),
-          (err: grpc.ServiceError) => callback(err),
+          (err: unknown) => callback(grpcError(err)),
         );
       },
       Connect: (call) => this.connect(call),
     };
   }
 
-  private async register(req: Parameters<ClusterHandlers['Register']>[0]['request']) {
-    if (req.joinToken === '' || !sameSecret(req.joinToken, this.settings.joinToken)) {
-      throw Object.assign(new Error('invalid join token: create one with `gridline up` (printed at start) or pass the cluster\'s --join-token'), { code: grpc.status.UNAUTHENTICATED });
-    }
+  private async register(req: Parameters<ClusterHandlers['Register']>[0]['request'], metadata: grpc.Metadata) {
     const nodeId = req.nodeId !== '' ? req.nodeId : `node-${randomBytes(4).toString('hex')}`;
+    // A node the coordinator forgot (marked lost) may come back on its own credential, so an
+    // expired join token does not strand it; anyone else needs a join token.
+    if (!this.ownsId(nodeId, bearerToken(String(metadata.get('authorization')[0] ?? '')))) {
+      this.settings.access.checkJoinToken(req.joinToken);
+    }
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
-      throw Object.assign(new Error(`node id "${nodeId}" must be 1-63 letters, digits, '.', '_' or '-'`), { code: grpc.status.INVALID_ARGUMENT });
+      throw new GridlineError('INVALID_ARGUMENT', `node id "${nodeId.slice(0, 80)}" must be 1-63 letters, digits, '.', '_' or '-'`);
+    }
+    if (this.settings.access.isNodeRevoked(nodeId)) {
+      throw new GridlineError('PERMISSION_DENIED', `node id ${nodeId} was revoked by an operator: it may not join again (use another --node-id after checking the machine)`);
     }
     if (this.sessions.has(nodeId)) {
-      throw Object.assign(new Error(`node id ${nodeId} is connected already: give each worker its own --node-id`), { code: grpc.status.ALREADY_EXISTS });
+      throw new GridlineError('CONFLICT', `node id ${nodeId} is connected already: give each worker its own --node-id`);
     }
     const resources = req.resources;
     await this.registry.register({
@@ -117,9 +124,9 @@ export class ClusterService implements NodeChannel {
       inferenceAddress: req.inferenceAddress === '' ? null : req.inferenceAddress,
       servedModels: req.servedModels.map((m) => ({ name: m.name, version: m.version })),
     });
-    const credential = randomBytes(24).toString('base64url');
-    this.credentialHashes.set(nodeId, hash(credential));
-    await this.store.saveCredentialHash(nodeId, hash(credential));
+    const credential = randomBytes(32).toString('base64url');
+    this.credentialHashes.set(nodeId, hashToken(credential));
+    await this.store.saveCredentialHash(nodeId, hashToken(credential));
     this.logger.info({ node: nodeId, host: req.hostname, gpus: resources?.gpus.length ?? 0 }, 'node registered');
     return {
       nodeId,
@@ -128,21 +135,47 @@ export class ClusterService implements NodeChannel {
       ttlMs: this.settings.ttlMs,
       redisUrl: this.settings.redisUrl,
       keyPrefix: this.settings.keyPrefix,
+      serviceToken: this.settings.access.serviceToken(),
     };
+  }
+
+  private ownsId(nodeId: string, credential: string | null): boolean {
+    const expected = this.credentialHashes.get(nodeId);
+    return credential !== null && expected !== undefined && expected !== '' && tokenMatches(credential, expected);
+  }
+
+  /**
+   * Revokes a node: its credential is void and its id refused from now on, its stream ends with
+   * PERMISSION_DENIED, and it is marked lost so its replicas move at once.
+   */
+  async revokeNode(nodeId: string): Promise<NodeRecord> {
+    if (this.registry.get(nodeId) === undefined) throw new GridlineError('NOT_FOUND', `no node with id ${nodeId}: see \`gridline nodes\``);
+    await this.settings.access.revokeNode(nodeId);
+    this.credentialHashes.delete(nodeId);
+    await this.store.saveCredentialHash(nodeId, '');
+    const session = this.sessions.get(nodeId);
+    this.sessions.delete(nodeId);
+    session?.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `node ${nodeId} was revoked by an operator` });
+    const node = await this.registry.markLost(nodeId, 'revoked by an operator');
+    this.logger.warn({ node: nodeId }, 'node revoked');
+    return node;
   }
 
   private connect(call: grpc.ServerDuplexStream<NodeMessage__Output, CoordinatorMessage>): void {
     const nodeId = String(call.metadata.get('x-gridline-node-id')[0] ?? '');
     const auth = String(call.metadata.get('authorization')[0] ?? '');
     const credential = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    const expected = this.credentialHashes.get(nodeId);
     const known = this.registry.get(nodeId);
     if (known?.state === 'lost') {
       // Its replicas went elsewhere: it must register afresh rather than resume.
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId} was marked lost: register again` });
       return;
     }
-    if (expected === undefined || credential === '' || hash(credential) !== expected || known === undefined) {
+    if (this.settings.access.isNodeRevoked(nodeId)) {
+      call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `node ${nodeId} was revoked by an operator` });
+      return;
+    }
+    if (!this.ownsId(nodeId, credential === '' ? null : credential) || known === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId || '(none)'} is not registered with this credential: register again` });
       return;
     }

@@ -20,7 +20,7 @@ function memoryStore(): CoordinatorStore & { saved: NodeRecord[] } {
       saved.push(...ns);
     },
     loadRuns: no, saveRun: no, loadAssignments: no, saveAssignments: no, deleteAssignments: no,
-    joinToken: no, saveCredentialHash: no, loadCredentialHashes: no, runCounters: no, runErrors: no, deadLetters: no, deadLetterCount: no,
+    saveCredentialHash: no, loadCredentialHashes: no, runCounters: no, runErrors: no, deadLetters: no, deadLetterCount: no,
   };
 }
 

@@ -161,6 +161,17 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     return true;
   }
 
+  /** Marks a node lost now (an operator revoked it): its replicas are placed elsewhere at once. */
+  async markLost(nodeId: string, reason: string): Promise<NodeRecord> {
+    const entry = this.entries.get(nodeId);
+    if (!entry) throw new GridlineError('NOT_FOUND', `no node with id ${nodeId}: see \`gridline nodes\``);
+    if (entry.record.state === 'lost') return entry.record;
+    this.logger.warn({ node: nodeId, reason }, 'node marked lost');
+    await this.setState(entry, 'lost');
+    this.emit('lost', entry.record, 0);
+    return entry.record;
+  }
+
   /** Marks expired leases lost. Public so tests and the reconcile loop can drive it. */
   sweep(): void {
     const t = this.now();

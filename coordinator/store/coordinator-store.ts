@@ -4,9 +4,9 @@ import type { DeadLetter, NodeRecord, RunRecord } from '../../common/run-types.j
 import type { Assignment } from '../runs/assignment.js';
 
 /**
- * The coordinator's durable state in Redis: nodes, runs, assignments, the join token and node
- * credential hashes. Everything the coordinator needs after a restart is here; the in-memory
- * tables are caches of it.
+ * The coordinator's durable state in Redis: nodes, runs, assignments and node credential hashes
+ * (API keys and join tokens live in auth/access-store.ts). Everything the coordinator needs after
+ * a restart is here; the in-memory tables are caches of it.
  */
 export interface CoordinatorStore {
   loadNodes(): Promise<NodeRecord[]>;
@@ -18,8 +18,6 @@ export interface CoordinatorStore {
   loadAssignments(): Promise<Assignment[]>;
   saveAssignments(assignments: readonly Assignment[]): Promise<void>;
   deleteAssignments(replicaIds: readonly string[]): Promise<void>;
-  /** Returns the stored join token, storing `candidate` first if there is none. */
-  joinToken(candidate: string): Promise<string>;
   saveCredentialHash(nodeId: string, hash: string): Promise<void>;
   loadCredentialHashes(): Promise<Map<string, string>>;
   runCounters(runId: string): Promise<Record<string, string>>;
@@ -54,10 +52,6 @@ export function redisCoordinatorStore(redis: Redis, keys: KeySpace): Coordinator
     },
     async deleteAssignments(replicaIds) {
       if (replicaIds.length > 0) await redis.hdel(keys.assignments, ...replicaIds);
-    },
-    async joinToken(candidate) {
-      await redis.set(keys.joinToken, candidate, 'NX');
-      return (await redis.get(keys.joinToken)) ?? candidate;
     },
     async saveCredentialHash(nodeId, hash) {
       await redis.hset(credentials, nodeId, hash);

@@ -12,7 +12,6 @@ export function memoryCoordinatorStore(): CoordinatorStore {
   const runs = new Map<string, RunRecord>();
   const assignments = new Map<string, Assignment>();
   const credentials = new Map<string, string>();
-  let token: string | null = null;
   return {
     loadNodes: async () => [...nodes.values()],
     saveNode: async (node) => {
@@ -31,10 +30,6 @@ export function memoryCoordinatorStore(): CoordinatorStore {
     },
     deleteAssignments: async (ids) => {
       for (const id of ids) assignments.delete(id);
-    },
-    joinToken: async (candidate) => {
-      token ??= candidate;
-      return token;
     },
     saveCredentialHash: async (nodeId, hash) => {
       credentials.set(nodeId, hash);

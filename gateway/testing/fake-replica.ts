@@ -17,6 +17,8 @@ export interface FakeReplica {
   readonly port: number;
   /** ModelInfer calls received (any outcome). */
   calls: number;
+  /** The `authorization` metadata of the last ModelInfer (null: none). */
+  lastAuthorization: string | null;
   behaviour: FakeBehaviour;
   stop(): void;
 }
@@ -30,7 +32,7 @@ export async function startFakeReplica(id: string, options: { model?: string; be
   const model = options.model ?? 'add_one';
   const server = new grpc.Server();
   const replica: FakeReplica = {
-    id, address: '', port: 0, calls: 0, behaviour: options.behaviour ?? { kind: 'ok' },
+    id, address: '', port: 0, calls: 0, lastAuthorization: null, behaviour: options.behaviour ?? { kind: 'ok' },
     stop: () => server.forceShutdown(),
   };
   const fail = (code: grpc.status, details: string): Partial<grpc.StatusObject> => ({ code, details });
@@ -58,6 +60,8 @@ export async function startFakeReplica(id: string, options: { model?: string; be
     },
     ModelInfer: (call: grpc.ServerUnaryCall<ModelInferRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       replica.calls++;
+      const auth = call.metadata.get('authorization')[0];
+      replica.lastAuthorization = typeof auth === 'string' ? auth : null;
       const behaviour = replica.behaviour;
       if (behaviour.kind === 'full') {
         cb(fail(grpc.status.RESOURCE_EXHAUSTED, `${model}: queue full (replica ${id})`));

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { glob } from 'tinyglobby';
 import { GridlineError } from '../../common/errors.js';
 import type { ChunkingSpec, FilesSource } from '../../common/pipeline/types.js';
+import { allowedPath, type FileAccess } from '../file-access/file-access.js';
 
 export interface SourceEntry {
   /** Path relative to the source root: the item's key. */
@@ -13,12 +14,17 @@ export interface SourceEntry {
   readonly size: number;
 }
 
-/** Lists a files source in a stable order (sorted keys), so item and chunk ids are deterministic. */
-export async function listFiles(source: FilesSource): Promise<SourceEntry[]> {
-  const root = source.path;
+/**
+ * Lists a files source in a stable order (sorted keys), so item and chunk ids are deterministic.
+ * Symlinked files and folders are skipped. With `access`, the folder must lie inside the worker's
+ * allowed directories (PERMISSION_DENIED naming it otherwise; a symlinked folder is judged by its
+ * target).
+ */
+export async function listFiles(source: FilesSource, access?: FileAccess): Promise<SourceEntry[]> {
+  const root = access === undefined ? source.path : allowedPath(source.path, access, 'source folder');
   const rootStat = await stat(root).catch(() => null);
   if (rootStat === null || !rootStat.isDirectory()) {
-    throw new GridlineError('INVALID_ARGUMENT', `source path ${root} is not a readable directory`);
+    throw new GridlineError('INVALID_ARGUMENT', `source path ${source.path} is not a readable directory`);
   }
   const keys = (await glob(source.glob, { cwd: root, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
   const limited = source.limit === null ? keys : keys.slice(0, source.limit);
@@ -28,7 +34,13 @@ export async function listFiles(source: FilesSource): Promise<SourceEntry[]> {
   for (let i = 0; i < limited.length; i += STAT_BATCH) {
     for (const key of limited.slice(i, i + STAT_BATCH)) {
       const path = join(root, key);
-      entries.push({ key, path, size: statSync(path).size });
+      // The glob does not follow symlinks; should one come through anyway, it must stay inside.
+      if (access === undefined || !lstatSync(path).isSymbolicLink()) {
+        entries.push({ key, path, size: statSync(path).size });
+        continue;
+      }
+      const target = allowedPath(path, access, `source file ${key} is a symlink:`);
+      entries.push({ key, path: target, size: statSync(target).size });
     }
     await new Promise((resolve) => setImmediate(resolve));
   }

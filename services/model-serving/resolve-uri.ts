@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GridlineError } from '../../common/errors.js';
+import { allowedPath, type FileAccess } from '../file-access/file-access.js';
 
 export interface ResolveUriOptions {
   /**
@@ -9,6 +10,8 @@ export interface ResolveUriOptions {
    * working directory), and `npm:` packages are also looked up above them.
    */
   readonly baseDirs?: readonly string[];
+  /** The worker's allowed directories: a local path outside them is refused (PERMISSION_DENIED); `npm:` files are not local paths. */
+  readonly access?: FileAccess;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -83,7 +86,21 @@ export function resolveModelUri(uri: string, options: ResolveUriOptions = {}): s
   if (uri.startsWith('npm:')) return resolveNpm(uri, uri.slice(4), [...bases, HERE]);
   const path = uri.startsWith('file://') ? fileURLToPath(uri) : uri.startsWith('file:') ? uri.slice(5) : uri;
   if (path === '') throw new GridlineError('MODEL_LOAD_FAILED', `empty path in URI "${uri}"`);
-  const candidates = isAbsolute(path) ? [path] : bases.map((b) => resolve(b, path));
+  let candidates = isAbsolute(path) ? [path] : bases.map((b) => resolve(b, path));
+  const { access } = options;
+  if (access !== undefined) {
+    // Refused before looking, so a pipeline cannot probe for files outside; the real path is
+    // returned, so a symlink swapped after this check does not lead out either.
+    const allowed = candidates.flatMap((c) => {
+      try {
+        return [allowedPath(c, access, 'file')];
+      } catch {
+        return [];
+      }
+    });
+    if (allowed.length === 0) allowedPath(candidates[0]!, access, 'file');
+    candidates = allowed;
+  }
   const found = candidates.find(isFile);
   if (found === undefined) throw notFound(uri, candidates);
   return found;

@@ -45,11 +45,23 @@ async function toTensor(pipeline: Sharp): Promise<Tensor> {
 // Bilinear, as PaddleOCR's cv2.resize default; the models were trained on such inputs.
 const KERNEL = sharp.kernel.linear;
 
+/**
+ * Most pixels an encoded image may declare (8192 x 8192, 192 MiB as RGB). A few hundred bytes of
+ * PNG or JPEG can declare 2^31 pixels; the header is checked before anything is decoded, so such
+ * a decompression bomb is refused instead of allocated. (sharp's own default is 4x larger.)
+ */
+export const MAX_IMAGE_PIXELS = 8192 * 8192;
+
 export const sharpImageCodec: ImageCodec = {
   async decode(bytes) {
+    const { width, height, pages } = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+    const pixels = (width ?? 0) * (height ?? 0) * (pages ?? 1);
+    if (pixels > MAX_IMAGE_PIXELS) {
+      throw new GridlineError('INVALID_ITEM', `the image declares ${width}x${height} pixels${(pages ?? 1) > 1 ? ` on ${pages} pages` : ''}, more than the limit of ${MAX_IMAGE_PIXELS} (8192x8192)`);
+    }
     // rotate(): apply EXIF orientation. flatten: transparent pixels become white, not black,
     // which keeps text on transparent PNGs readable.
-    const pipeline = sharp(bytes, { failOn: 'error' })
+    const pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb');

@@ -8,12 +8,13 @@ import { fieldsDropOp } from './ops/fields-drop.js';
 import { imageDecodeOp } from './ops/image-decode.js';
 import { imageNormalizeOp } from './ops/image-normalize.js';
 import { imageResizeOp } from './ops/image-resize.js';
+import { moduleOp } from './ops/module-op.js';
 import { ocrBoxesOp } from './ops/ocr-boxes.js';
 import { ocrCropOp } from './ops/ocr-crop.js';
 
 // Each factory's params type is checked where the factory is declared; here they are erased.
 const FACTORIES: readonly OpFactory<never>[] = [
-  imageDecodeOp, imageResizeOp, imageNormalizeOp, ocrBoxesOp, ocrCropOp, ctcDecodeOp, fieldsDropOp,
+  imageDecodeOp, imageResizeOp, imageNormalizeOp, ocrBoxesOp, ocrCropOp, ctcDecodeOp, fieldsDropOp, moduleOp,
 ];
 
 const REGISTRY: ReadonlyMap<string, OpFactory<never>> = new Map(FACTORIES.map((f) => [f.name, f]));

@@ -2,12 +2,15 @@ import type { z } from 'zod';
 import type { Item } from '../../common/item.js';
 import type { OP_DECLARATIONS } from '../../common/ops/declarations.js';
 import type { Logger } from '../../common/logger.js';
+import type { FileAccess } from '../file-access/file-access.js';
 
 /** What an op may use besides its params: provided by the stage runner. */
 export interface OpContext {
   readonly logger: Logger;
   /** Resolves a `npm:`, `file:` or plain URI to an absolute local path (vocabularies, models). */
   resolveUri(uri: string): string;
+  /** The worker's folders for custom op modules (`module` ops); absent or none: such ops are refused. */
+  readonly fileAccess?: FileAccess;
 }
 
 /** One configured step applied to each item, in place. */

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { JsonObject } from '../../common/json.js';
 import type { JsonlSink } from '../../common/pipeline/types.js';
 import type { Logger } from '../../common/logger.js';
+import { allowedPath, type FileAccess } from '../file-access/file-access.js';
 import type { ChunkHandler } from './chunk-handler.js';
 import { acquireSinkWriterLease } from './sink-writer-lease.js';
 
@@ -21,11 +22,14 @@ export async function createJsonlSinkHandler(
   redis: Redis,
   writtenKey: string,
   logger: Logger,
+  access?: FileAccess,
 ): Promise<ChunkHandler> {
-  await mkdir(dirname(sink.path), { recursive: true });
+  // Checked before the folder is made; the real path is written, so a symlink placed later cannot redirect it.
+  const path = access === undefined ? sink.path : allowedPath(sink.path, access, 'sink file');
+  await mkdir(dirname(path), { recursive: true });
   const lease = await acquireSinkWriterLease(redis, `${writtenKey}:writer`, logger);
   try {
-    await recoverWrittenIds(sink.path, runId, redis, writtenKey, logger);
+    await recoverWrittenIds(path, runId, redis, writtenKey, logger);
   } catch (err) {
     await lease.release();
     throw err;
@@ -42,12 +46,12 @@ export async function createJsonlSinkHandler(
       }
       if (fresh.length > 0) {
         const lines = fresh.map((item) => JSON.stringify(lineOf(item.id, item.key, runId, item.meta, sink.fields))).join('\n') + '\n';
-        const before = await stat(sink.path).then((st) => st.size, () => 0);
+        const before = await stat(path).then((st) => st.size, () => 0);
         try {
-          await appendFile(sink.path, lines);
+          await appendFile(path, lines);
         } catch (err) {
           // A partial append (disk full) must not leave half a line for the retry to glue onto.
-          await truncate(sink.path, before).catch(() => undefined);
+          await truncate(path, before).catch(() => undefined);
           throw err;
         }
         await redis.sadd(writtenKey, ...fresh.map((i) => i.id));

@@ -2,7 +2,6 @@ import type { ModelServingStage } from '../../common/pipeline/types.js';
 import type { ServingSpec } from '../../common/replica-spec.js';
 import type { OpContext } from '../preprocessing/op.js';
 import { createModelExecutor, type ModelExecutor } from '../model-serving/model-executor.js';
-import { resolveModelUri } from '../model-serving/resolve-uri.js';
 import type { RuntimeCache } from '../model-serving/runtime-cache.js';
 import type { ServingHost } from '../model-serving/serving-host.js';
 import type { ChunkHandler } from './chunk-handler.js';
@@ -39,7 +38,7 @@ export async function createModelHandler(stage: ModelServingStage, ctx: OpContex
         throw err;
       }
     }
-    const lease = await deps.runtimes.acquire(resolveModelUri(stage.model.uri), deps.useGpu, ctx.logger);
+    const lease = await deps.runtimes.acquire(ctx.resolveUri(stage.model.uri), deps.useGpu, ctx.logger);
     try {
       const { runtime } = lease;
       return { executor: await createModelExecutor(stage, runtime, ctx), release: () => lease.release(), healthy: () => runtime.healthy?.() !== false };

@@ -7,6 +7,7 @@ import type { Logger } from '../../common/logger.js';
 import type { ReplicaSpec } from '../../common/replica-spec.js';
 import { chunkEntries, itemId, listFiles, readEntry } from '../ingestion/files-source.js';
 import { ItemCodec } from '../items/item-codec.js';
+import type { FileAccess } from '../file-access/file-access.js';
 import type { WorkItem } from '../items/work-item.js';
 import { resolveModelUri } from '../model-serving/resolve-uri.js';
 import type { RuntimeCache } from '../model-serving/runtime-cache.js';
@@ -48,6 +49,8 @@ export interface ReplicaDeps {
   /** The node's online model server: exposed model stages serve their model there. */
   readonly serving?: ServingHost;
   readonly onPhase?: (replica: StageReplica) => void;
+  /** What the replica may read and write on this node, and where op modules load from. */
+  readonly access: FileAccess;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
   const counters = redisRunCounters(redis, keys);
   const codec = new ItemCodec(redisBlobStore(redis), (item, field, version) => keys.blob(spec.runId, item, field, version));
   const log = logger.child({ replica: spec.replicaId, stage: spec.stage });
-  const ctx: OpContext = { logger: log, resolveUri: (uri) => resolveModelUri(uri) };
+  const ctx: OpContext = { logger: log, resolveUri: (uri) => resolveModelUri(uri, { access: deps.access }), fileAccess: deps.access };
   const next: StageProducer | null = spec.nextQueue === null ? null : createProducer(redis, keys.queuePrefix, spec.nextQueue);
 
   let phase: ReplicaRunPhase = 'starting';
@@ -155,7 +158,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
     if (spec.source === null) throw new GridlineError('INTERNAL', 'source replica without a source spec');
     let entries;
     try {
-      entries = await listFiles(spec.source);
+      entries = await listFiles(spec.source, deps.access);
     } catch (err) {
       const error = toGridlineError(err, 'INVALID_ARGUMENT');
       await counters.set(spec.runId, 'source:error', error.message);
@@ -220,7 +223,7 @@ export async function startStageReplica(spec: ReplicaSpec, deps: ReplicaDeps): P
         break;
       case 'sink':
         if (spec.sink === null) throw new GridlineError('INTERNAL', 'sink replica without a sink spec');
-        handler = await createJsonlSinkHandler(spec.sink, spec.lineageRunId ?? spec.runId, redis, keys.runSinkWritten(spec.runId), log);
+        handler = await createJsonlSinkHandler(spec.sink, spec.lineageRunId ?? spec.runId, redis, keys.runSinkWritten(spec.runId), log, deps.access);
         break;
       case 'source':
         break;

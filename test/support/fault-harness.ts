@@ -9,6 +9,7 @@ import { keySpace } from '../../common/keys.js';
 import { FINAL_RUN_STATUSES, type RunView } from '../../common/run-types.js';
 import { queueDepth } from '../../services/queue/stage-queues.js';
 import { gridline, startProcess, waitFor, type TestProcess } from './processes.js';
+import { authedFetch } from './auth.js';
 
 /**
  * Shared pieces of the fault tests (fault-*.test.ts): input images, a cheap two-stage
@@ -126,7 +127,7 @@ export function faultPipeline(o: FaultPipelineOptions): string {
 // The coordinator's REST API.
 
 export async function submitPipeline(httpUrl: string, doc: string): Promise<string> {
-  const res = await fetch(`${httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: doc });
+  const res = await authedFetch(`${httpUrl}/v1/pipelines`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: doc });
   const body = await res.text();
   if (res.status !== 201) throw new Error(`submitting the pipeline: HTTP ${res.status}: ${body}`);
   return (JSON.parse(body) as { runId: string }).runId;
@@ -135,7 +136,7 @@ export async function submitPipeline(httpUrl: string, doc: string): Promise<stri
 /** The run's view, or null while the coordinator does not answer (restarting, or Redis away). */
 export async function tryGetRun(httpUrl: string, runId: string): Promise<RunView | null> {
   try {
-    const res = await fetch(`${httpUrl}/v1/runs/${runId}`, { signal: AbortSignal.timeout(2_000) });
+    const res = await authedFetch(`${httpUrl}/v1/runs/${runId}`, { signal: AbortSignal.timeout(2_000) });
     if (res.status !== 200) return null;
     return (await res.json()) as RunView;
   } catch {

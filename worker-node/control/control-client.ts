@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { GridlineError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { grpcChannelCredentials } from '../../common/tls/grpc-credentials.js';
+import type { TlsMaterial } from '../../common/tls/tls-material.js';
 import type { CoordinatorMessage__Output } from '../../proto/generated/gridline/cluster/v1/CoordinatorMessage.js';
 import type { NodeMessage } from '../../proto/generated/gridline/cluster/v1/NodeMessage.js';
 import type { RegisterRequest } from '../../proto/generated/gridline/cluster/v1/RegisterRequest.js';
@@ -11,6 +13,8 @@ import { loadClusterProto } from '../../proto/load-cluster-proto.js';
 export interface ControlClientOptions {
   /** host:port of the coordinator's gRPC endpoint. */
   readonly coordinator: string;
+  /** TLS to the coordinator, showing this node's certificate (mutual TLS); null or absent: plaintext. */
+  readonly tls?: TlsMaterial | null;
   readonly register: Omit<RegisterRequest, 'replicas'>;
   readonly logger: Logger;
   /** Current replica states, sent with every heartbeat. */
@@ -32,6 +36,8 @@ export interface ControlClientOptions {
 export class ControlClient {
   private readonly client: InstanceType<ReturnType<typeof loadClusterProto>['gridline']['cluster']['v1']['Cluster']>;
   private credential: string | null = null;
+  /** The last credential the coordinator issued: it lets a lost node register again after its join token expired. */
+  private previousCredential: string | null = null;
   private nodeId: string;
   private heartbeatMs = 1000;
   private stopped = false;
@@ -42,7 +48,7 @@ export class ControlClient {
 
   constructor(private readonly options: ControlClientOptions) {
     const Cluster = loadClusterProto().gridline.cluster.v1.Cluster;
-    this.client = new Cluster(options.coordinator, grpc.credentials.createInsecure(), {
+    this.client = new Cluster(options.coordinator, grpcChannelCredentials(options.tls ?? null), {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.initial_reconnect_backoff_ms': 200,
@@ -90,6 +96,7 @@ export class ControlClient {
           const res = await this.registerOnce();
           if (this.stopped) break;
           this.credential = res.nodeCredential;
+          this.previousCredential = res.nodeCredential;
           this.nodeId = res.nodeId;
           this.heartbeatMs = res.heartbeatIntervalMs;
           await this.options.onRegistered(res);
@@ -99,9 +106,10 @@ export class ControlClient {
         if (connectedFor > 5 * this.heartbeatMs) backoff = 100;
       } catch (err) {
         const e = err as grpc.ServiceError;
-        if (this.credential === null && (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.INVALID_ARGUMENT)) {
-          // A wrong token or node id will not get better by retrying.
-          this.options.onFatal(new GridlineError(e.code === grpc.status.UNAUTHENTICATED ? 'UNAUTHENTICATED' : 'INVALID_ARGUMENT', `the coordinator refused to register this node: ${e.details || e.message}`));
+        if (e.code === grpc.status.PERMISSION_DENIED || (this.credential === null && (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.INVALID_ARGUMENT))) {
+          // A wrong token or node id, or a revoked node, will not get better by retrying.
+          const code = e.code === grpc.status.UNAUTHENTICATED ? 'UNAUTHENTICATED' : e.code === grpc.status.PERMISSION_DENIED ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENT';
+          this.options.onFatal(new GridlineError(code, `the coordinator refused this node: ${e.details || e.message}`));
           return;
         }
         if (e.code === grpc.status.UNAUTHENTICATED) {
@@ -120,7 +128,9 @@ export class ControlClient {
   private registerOnce(): Promise<RegisterResponse__Output> {
     return new Promise((resolve, reject) => {
       const req: RegisterRequest = { ...this.options.register, nodeId: this.nodeId, replicas: this.options.replicaStates() };
-      this.client.Register(req, { deadline: Date.now() + 10_000 }, (err, res) => (err || !res ? reject(err ?? new Error('empty response')) : resolve(res)));
+      const metadata = new grpc.Metadata();
+      if (this.previousCredential !== null) metadata.set('authorization', `Bearer ${this.previousCredential}`);
+      this.client.Register(req, metadata, { deadline: Date.now() + 10_000 }, (err, res) => (err || !res ? reject(err ?? new Error('empty response')) : resolve(res)));
     });
   }
 

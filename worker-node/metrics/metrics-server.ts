@@ -1,13 +1,18 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { GridlineError } from '../../common/errors.js';
+import { applyHttpServerLimits } from '../../common/http-server-limits.js';
 import type { Logger } from '../../common/logger.js';
+import type { TlsMaterial } from '../../common/tls/tls-material.js';
+import { createWebServer } from '../../common/tls/web-server.js';
 
 export interface MetricsServerOptions {
   /** Interface to listen on (e.g. '127.0.0.1', '0.0.0.0'). */
   readonly host: string;
   /** 0: a free port, reported by the handle. */
   readonly port: number;
+  /** HTTPS with this certificate (no client certificate asked for); null or absent: plain HTTP. */
+  readonly tls?: TlsMaterial | null;
   /**
    * Served together, as one exposition. Merged at each scrape, so a metric registered later still
    * shows; a registry's default labels are not applied (prom-client's Registry.merge drops them).
@@ -28,7 +33,7 @@ const ALLOWED_METHODS = 'GET, HEAD';
 const PATHS = new Set(['/metrics', '/healthz']);
 
 /**
- * A plain node:http server for Prometheus: `GET /metrics` (text exposition of every registry),
+ * A node:http (or, with TLS, node:https) server for Prometheus: `GET /metrics` (text exposition of every registry),
  * `GET /healthz` ({"status":"ok"}), 404 for any other path, 405 for any other method.
  * Throws GridlineError INVALID_ARGUMENT (bad port, registries that cannot be served together) or
  * UNAVAILABLE (cannot listen).
@@ -43,13 +48,13 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   // fail every time: refuse at startup instead.
   const contentType = merge(registries).contentType;
 
-  const server = createServer((req, res) => {
+  const server = applyHttpServerLimits(createWebServer(options.tls ?? null, (req, res) => {
     answer(req, res, registries, contentType).catch((err: unknown) => {
       logger.warn({ err, path: req.url }, 'metrics request failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'could not collect metrics\n');
       else res.destroy();
     });
-  });
+  }));
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
@@ -66,7 +71,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.on('error', (err) => logger.warn({ err }, 'metrics server error'));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const address = `${host}:${port}`;
-  logger.info({ address }, `serving Prometheus metrics on http://${address}/metrics`);
+  logger.info({ address }, `serving Prometheus metrics on ${options.tls ? 'https' : 'http'}://${address}/metrics`);
 
   let stopping: Promise<void> | undefined;
   return {

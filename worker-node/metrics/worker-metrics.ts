@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
+import type { TlsMaterial } from '../../common/tls/tls-material.js';
 import type { GpuInfo } from '../gpu/gpu-info.js';
 import { startGpuStatsSampler, type GpuStatsSampler, type GpuStatsSource } from '../gpu/gpu-stats.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -7,6 +8,8 @@ import { processMetrics } from './process-metrics.js';
 
 export interface WorkerMetricsOptions {
   readonly host: string;
+  /** HTTPS with the node's certificate; null or absent: plain HTTP. */
+  readonly tls?: TlsMaterial | null;
   /** 0: a free port. */
   readonly port: number;
   /** The GPUs the node offers; GPU load is sampled only when one of them is real. */
@@ -50,7 +53,7 @@ export async function startWorkerMetrics(options: WorkerMetricsOptions): Promise
     registries.push(gpuRegistry);
   }
   registries.push(processMetrics());
-  const server = await startMetricsServer({ host: options.host, port: options.port, registries, logger: options.logger })
+  const server = await startMetricsServer({ host: options.host, port: options.port, tls: options.tls ?? null, registries, logger: options.logger })
     .catch(async (err: unknown) => {
       await sampler?.stop();
       throw err;

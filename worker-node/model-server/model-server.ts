@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { GridlineError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { grpcServerCredentials } from '../../common/tls/grpc-credentials.js';
+import type { TlsMaterial } from '../../common/tls/tls-material.js';
 import type { OipDecodeOptions } from '../../common/oip/element-budget.js';
 import { oipDatatypeOf } from '../../common/oip/datatypes.js';
 import { decodeGrpcRequest, encodeGrpcResponse, type GrpcInferRequest } from '../../common/oip/grpc-codec.js';
@@ -25,6 +27,8 @@ import type { ServedModelSpec } from './served-model-spec.js';
 export interface ModelServerOptions {
   /** Interface to listen on (e.g. '127.0.0.1', '0.0.0.0'). */
   readonly host: string;
+  /** TLS requiring a client certificate from the CA (a gateway's: mutual TLS); null or absent: plaintext. */
+  readonly tls?: TlsMaterial | null;
   /** 0: a free port, reported by the handle. */
   readonly port: number;
   readonly models: readonly ServedModelSpec[];
@@ -41,6 +45,11 @@ export interface ModelServerOptions {
   readonly shutdownGraceMs?: number;
   /** Metrics to record into (default: a registry of its own). */
   readonly metrics?: ModelServerMetrics;
+  /**
+   * Checks each call's `authorization` metadata and throws to refuse it (all but ServerLive and
+   * ServerReady). Absent: every caller is served (in-process tests only; nodes always pass one).
+   */
+  readonly authorize?: (authorization: string | undefined) => void;
 }
 
 export interface ModelServer {
@@ -206,18 +215,26 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
   }
 
+  function authorize(call: grpc.ServerUnaryCall<unknown, unknown>): void {
+    const header = call.metadata.get('authorization')[0];
+    options.authorize?.(typeof header === 'string' ? header : undefined);
+  }
+
   /** Runs a handler, answering its result or its error translated by grpc-status.ts. */
-  function unary<Req, Res>(handle: (call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  function unary<Req, Res>(handle: (call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>, open = false): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       Promise.resolve()
-        .then(() => handle(call))
+        .then(() => {
+          if (!open) authorize(call);
+          return handle(call);
+        })
         .then((res) => callback(null, res), (err: unknown) => callback(toGrpcError(err)));
     };
   }
 
   const handlers: GRPCInferenceServiceHandlers = {
-    ServerLive: unary(() => ({ live: true })),
-    ServerReady: unary(() => ({ ready: [...models.values()].every((m) => m.state === 'ready') })),
+    ServerLive: unary(() => ({ live: true }), true),
+    ServerReady: unary(() => ({ ready: [...models.values()].every((m) => m.state === 'ready') }), true),
     ServerMetadata: unary(() => ({ name: 'gridline', version: gridlineVersion(), extensions: [] })),
     ModelReady: unary((call) => ({ ready: modelOf(call.request.name, call.request.version).state === 'ready' })),
     ModelMetadata: unary((call) => {
@@ -236,7 +253,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }),
     ModelInfer: (call, callback) => {
       const started = performance.now();
-      infer(call, started).then((res) => callback(null, res), (err: unknown) => {
+      Promise.resolve().then(() => {
+        authorize(call);
+        return infer(call, started);
+      }).then((res) => callback(null, res), (err: unknown) => {
         const error = toGrpcError(err);
         if (error.code === grpc.status.INTERNAL) logger.error({ err }, 'ModelInfer failed');
         callback(error);
@@ -254,7 +274,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      server.bindAsync(`${host}:${options.port}`, grpcServerCredentials(options.tls ?? null, { requireClientCert: true }), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
   } catch (err) {
     await Promise.all([...models.values()].map((m) => m.close()));

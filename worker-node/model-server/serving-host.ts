@@ -1,7 +1,9 @@
 import { GridlineError } from '../../common/errors.js';
 import type { ServingSpec } from '../../common/replica-spec.js';
 import type { Tensor } from '../../common/tensor.js';
+import type { FileAccess } from '../../services/file-access/file-access.js';
 import type { ModelRuntime } from '../../services/model-serving/model-runtime.js';
+import { resolveModelUri } from '../../services/model-serving/resolve-uri.js';
 import { PIPELINE_PRIORITY, type ServingHost, type ServingLease } from '../../services/model-serving/serving-host.js';
 import type { ModelServer } from './model-server.js';
 import type { ServedModel } from './served-model.js';
@@ -52,12 +54,16 @@ function pipelineRuntime(model: ServedModel): ModelRuntime {
   };
 }
 
-/** The node's model server as services/ sees it. */
-export function modelServerHost(server: ModelServer): ServingHost {
+/**
+ * The node's model server as services/ sees it. With `access`, a placed model (a deployment's, an
+ * exposed stage's) whose file lies outside the node's allowed directories is refused.
+ */
+export function modelServerHost(server: ModelServer, access?: FileAccess): ServingHost {
   return {
     acquire(spec, { useGpu }): ServingLease {
       let hold: ReturnType<ModelServer['acquire']>;
       try {
+        if (access !== undefined) resolveModelUri(spec.model.uri, { access });
         hold = server.acquire(servedModelSpec(spec, useGpu));
       } catch (err) {
         return { ready: Promise.reject(err as Error), runtime: () => { throw err; }, onFailure: () => undefined, release: () => Promise.resolve() };

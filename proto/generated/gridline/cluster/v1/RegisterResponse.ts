@@ -8,6 +8,7 @@ export interface RegisterResponse {
   'ttlMs'?: (number);
   'redisUrl'?: (string);
   'keyPrefix'?: (string);
+  'serviceToken'?: (string);
 }
 
 export interface RegisterResponse__Output {
@@ -17,4 +18,5 @@ export interface RegisterResponse__Output {
   'ttlMs': (number);
   'redisUrl': (string);
   'keyPrefix': (string);
+  'serviceToken': (string);
 }

@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { Scope } from '../../common/auth/scopes.js';
+
+/** An API key or join token as stored: the SHA-256 of the secret, never the secret. */
+export interface StoredCredential {
+  readonly id: string;
+  readonly name: string;
+  /** API keys only; join tokens have none. */
+  readonly scopes: readonly Scope[];
+  readonly hash: string;
+  readonly createdAt: string;
+  /** ISO time; null: never. */
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export type CredentialKind = 'api-key' | 'join-token';
+
+/**
+ * Durable credentials: API keys, join tokens, revoked node ids and the cluster's service token
+ * (what gateways present to workers' model servers). Kept apart from CoordinatorStore so the
+ * security state has one small surface.
+ */
+export interface AccessStore {
+  list(kind: CredentialKind): Promise<StoredCredential[]>;
+  put(kind: CredentialKind, credential: StoredCredential): Promise<void>;
+  /** Returns the stored service token, storing `candidate` first if there is none. */
+  serviceToken(candidate: string): Promise<string>;
+  revokedNodes(): Promise<Set<string>>;
+  revokeNode(nodeId: string): Promise<void>;
+}
+
+export function redisAccessStore(redis: Redis, prefix: string): AccessStore {
+  const hashKey = (kind: CredentialKind): string => `${prefix}:${kind === 'api-key' ? 'api-keys' : 'join-tokens'}`;
+  return {
+    async list(kind) {
+      return Object.values(await redis.hgetall(hashKey(kind))).map((v) => JSON.parse(v) as StoredCredential);
+    },
+    async put(kind, credential) {
+      await redis.hset(hashKey(kind), credential.id, JSON.stringify(credential));
+    },
+    async serviceToken(candidate) {
+      await redis.set(`${prefix}:service-token`, candidate, 'NX');
+      return (await redis.get(`${prefix}:service-token`)) ?? candidate;
+    },
+    async revokedNodes() {
+      return new Set(await redis.smembers(`${prefix}:revoked-nodes`));
+    },
+    async revokeNode(nodeId) {
+      await redis.sadd(`${prefix}:revoked-nodes`, nodeId);
+    },
+  };
+}
+
+/** The same in memory, for unit tests of whatever sits on top. */
+export function memoryAccessStore(): AccessStore {
+  const tables = { 'api-key': new Map<string, StoredCredential>(), 'join-token': new Map<string, StoredCredential>() };
+  const revoked = new Set<string>();
+  let service: string | null = null;
+  return {
+    list: async (kind) => [...tables[kind].values()],
+    put: async (kind, credential) => {
+      tables[kind].set(credential.id, credential);
+    },
+    serviceToken: async (candidate) => (service ??= candidate),
+    revokedNodes: async () => new Set(revoked),
+    revokeNode: async (nodeId) => {
+      revoked.add(nodeId);
+    },
+  };
+}
