@@ -25,7 +25,7 @@ export async function ensureAdminKeyFile(access: AccessControl, file: string): P
       // Revoked or from another cluster: replace it.
     }
   }
-  const { token } = await access.create('api-key', { name: 'admin (bootstrap)', scopes: ['admin'], ttlMs: null });
+  const { token } = await access.create('api-key', { name: 'bootstrap admin', scopes: ['admin'], ttlMs: null });
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return { key: token, file, created: true };

@@ -75,9 +75,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     await redis?.stop();
     throw err;
   }
-  const adminKey = options.adminKey
-    ? { key: options.adminKey, file: null }
-    : await ensureAdminKeyFile(coordinator.access, join(dataDir, 'admin.key'));
+  let adminKey: LocalCluster['adminKey'];
+  try {
+    adminKey = options.adminKey ? { key: options.adminKey, file: null } : await ensureAdminKeyFile(coordinator.access, join(dataDir, 'admin.key'));
+  } catch (err) {
+    await coordinator.stop();
+    await redis?.stop();
+    throw err;
+  }
   const workers: ChildProcess[] = [];
   const workerLogs: string[] = [];
   for (let i = 1; i <= options.workers; i++) {

@@ -67,7 +67,7 @@ export function createRestApp(service: GatewayService, options: RestAppOptions):
     const ready = await service.modelReady(model, version, deadline, abortOnClose(res));
     res.status(ready ? 200 : 503).json({ name: model, ready });
   });
-  app.post(`${MODEL}/infer`, infer, express.raw({ type: () => true, limit }), async (req, res) => {
+  app.post(`${MODEL}/infer`, infer, refuseDeclaredOversize(limit), express.raw({ type: () => true, limit }), async (req, res) => {
     const { model, version } = modelOf(req);
     await service.observe('rest', model, async () => {
       const deadline = service.deadlineFor(readTimeout(req));
@@ -109,6 +109,21 @@ export function createRestApp(service: GatewayService, options: RestAppOptions):
     res.status(status).json({ error: message });
   });
   return app;
+}
+
+/**
+ * 413 at once for a Content-Length over the limit, closing the connection: express's body parser
+ * would first read (or, from a client that never sends it, wait for) the whole declared body.
+ */
+function refuseDeclaredOversize(limit: number): express.RequestHandler {
+  return (req, res, next) => {
+    const declared = Number(req.get('content-length'));
+    if (!(declared > limit)) {
+      next();
+      return;
+    }
+    res.set('Connection', 'close').status(413).json({ error: `body: ${declared} bytes, above the limit of ${limit} bytes` });
+  };
 }
 
 function describeError(err: unknown, limit: number): { status: number; message: string } {

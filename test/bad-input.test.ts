@@ -87,7 +87,7 @@ describe('bad input against a running coordinator, worker and gateway', () => {
   beforeAll(async () => {
     cluster = await startInferenceCluster('bad-input');
     gatewayClient = inferClient(cluster.gateway.grpc);
-    workerClient = inferClient(cluster.worker.inference);
+    workerClient = inferClient(cluster.worker.inference, cluster.serviceToken);
     await expectHealthy();
   });
 
@@ -150,9 +150,9 @@ describe('bad input against a running coordinator, worker and gateway', () => {
 
   it('answers malformed gRPC frames over HTTP/2 with an error status', async () => {
     const targets = [
-      { name: 'gateway', port: () => cluster.gateway.grpc, path: '/inference.GRPCInferenceService/ModelInfer' },
-      { name: 'worker', port: () => cluster.worker.inference, path: '/inference.GRPCInferenceService/ModelInfer' },
-      { name: 'coordinator', port: () => cluster.coordinator.grpc, path: '/gridline.cluster.v1.Cluster/Register' },
+      { name: 'gateway', port: () => cluster.gateway.grpc, path: '/inference.GRPCInferenceService/ModelInfer', key: () => TEST_ADMIN_KEY },
+      { name: 'worker', port: () => cluster.worker.inference, path: '/inference.GRPCInferenceService/ModelInfer', key: () => cluster.serviceToken },
+      { name: 'coordinator', port: () => cluster.coordinator.grpc, path: '/gridline.cluster.v1.Cluster/Register', key: () => TEST_ADMIN_KEY },
     ];
     const frame = (flag: number, declared: number, body: Buffer): Buffer => {
       const head = Buffer.alloc(5);
@@ -175,7 +175,7 @@ describe('bad input against a running coordinator, worker and gateway', () => {
       const session = http2.connect(`http://127.0.0.1:${t.port()}`);
       session.on('error', () => {});
       const call = (path: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<string> => new Promise((resolve) => {
-        const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers });
+        const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${t.key()}`, ...headers });
         let status = '';
         let grpcStatus = '';
         const timer = setTimeout(() => {

@@ -15,7 +15,9 @@ import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
 import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
 import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** A CLI process presenting the test admin key. */
+const run = (file: string, args: readonly string[]) => execFileAsync(file, args, { env: { ...process.env, GRIDLINE_API_KEY: TEST_ADMIN_KEY } });
 const SAMPLE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url));
 
 const pipeline = (dir: string): string => `apiVersion: gridline/v1

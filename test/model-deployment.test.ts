@@ -16,7 +16,9 @@ import { gridline, waitFor, type TestProcess } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
 import { TEST_ADMIN_KEY, authedFetch } from './support/auth.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** A CLI process presenting the test admin key. */
+const run = (file: string, args: readonly string[]) => execFileAsync(file, args, { env: { ...process.env, GRIDLINE_API_KEY: TEST_ADMIN_KEY } });
 const ORIENTATION = fileURLToPath(new URL('../pipelines/orientation.yaml', import.meta.url));
 const VAD = fileURLToPath(new URL('../pipelines/vad.yaml', import.meta.url));
 const IMAGE = fileURLToPath(new URL('../pipelines/data/bw_text.png', import.meta.url));

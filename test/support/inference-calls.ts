@@ -8,11 +8,11 @@ export type InferClient = grpc.Client & {
   ModelInfer(req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: ModelInferResponse__Output) => void): void;
 };
 
-/** A GRPCInferenceService client with the test key, for a gateway or a worker's model server. */
-export function inferClient(port: number): InferClient {
+/** A GRPCInferenceService client presenting `key` (the test key for a gateway, the service token for a worker). */
+export function inferClient(port: number, key?: string): InferClient {
   const Service = loadInferenceProto().inference.GRPCInferenceService;
   return new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    interceptors: [bearerInterceptor()], 'grpc.max_send_message_length': -1,
+    interceptors: [bearerInterceptor(key)], 'grpc.max_send_message_length': -1,
   }) as unknown as InferClient;
 }
 

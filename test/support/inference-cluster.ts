@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../common/ports.js';
-import { authedFetch } from './auth.js';
+import { TEST_ADMIN_KEY, authedFetch } from './auth.js';
 import { addOneModel, writeModelRepository } from './onnx-model-builder.js';
 import { gridline, waitFor, type TestProcess } from './processes.js';
 import { REDIS_URL, testPrefix } from './redis-prefix.js';
@@ -15,6 +15,8 @@ export interface InferenceCluster {
   readonly coordinator: { readonly process: TestProcess; readonly http: number; readonly grpc: number };
   readonly worker: { readonly process: TestProcess; readonly inference: number; readonly metrics: number };
   readonly gateway: { readonly process: TestProcess; readonly http: number; readonly grpc: number };
+  /** What the worker's model server takes instead of a user key (the coordinator hands it to gateways). */
+  readonly serviceToken: string;
   /** The last lines of every process's output, for failure messages. */
   logs(): string;
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startInferenceCluster(name: string): Promise<InferenceClus
       return res?.status === 200;
     }, 90_000, 250);
     return {
+      serviceToken: await serviceToken(c.http),
       coordinator: { process: coordinator, http: c.http, grpc: c.grpc },
       worker: { process: worker, inference, metrics },
       gateway: { process: gateway, http: g.http, grpc: g.grpc },
@@ -68,6 +71,21 @@ export async function startInferenceCluster(name: string): Promise<InferenceClus
     const message = `${(err as Error).message}\n${logs()}`;
     await stop();
     throw new Error(message);
+  }
+}
+
+/** The service token from the first line of the routes watch (the key table, sent to gateway-scoped callers). */
+async function serviceToken(httpPort: number): Promise<string> {
+  const controller = new AbortController();
+  try {
+    const res = await authedFetch(`http://127.0.0.1:${httpPort}/v1/routes/watch`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('\n')) text += new TextDecoder().decode((await reader.read()).value);
+    const first = JSON.parse(text.slice(0, text.indexOf('\n'))) as { type?: string; serviceToken?: string };
+    return first.serviceToken ?? TEST_ADMIN_KEY;
+  } finally {
+    controller.abort();
   }
 }
 
