@@ -210,15 +210,26 @@ describe('auth: API keys, join tokens, node credentials', () => {
     // Straight to the worker: nothing but the service token (not even an admin API key).
     const Inference = loadInferenceProto().inference.GRPCInferenceService;
     const direct = new Inference(node.inferenceAddress!, grpc.credentials.createInsecure());
-    const ready = (token: string | null): Promise<number> => new Promise((resolve) => {
+    type Rpc = (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null) => void) => void;
+    const rpc = (method: string, request: object, token: string | null): Promise<number> => new Promise((resolve) => {
       const md = new grpc.Metadata();
       if (token !== null) md.set('authorization', `Bearer ${token}`);
-      direct.ModelReady({ name: 'add_one' }, md, (err) => resolve(err === null ? grpc.status.OK : err.code));
+      (direct as unknown as Record<string, Rpc>)[method]!.call(direct, request, md, (err) => resolve(err === null ? grpc.status.OK : err.code));
     });
+    const calls: [string, object][] = [
+      ['ModelReady', { name: 'add_one' }], ['ModelMetadata', { name: 'add_one' }], ['ServerMetadata', {}],
+      ['ModelInfer', { modelName: 'add_one', inputs: [{ name: 'x', datatype: 'FP32', shape: [1] }], rawInputContents: [Buffer.alloc(4)] }],
+    ];
     try {
-      expect(await ready(null)).toBe(grpc.status.UNAUTHENTICATED);
-      expect(await ready(TEST_ADMIN_KEY)).toBe(grpc.status.UNAUTHENTICATED);
-      expect(await ready(coordinator.access.serviceToken())).toBe(grpc.status.OK);
+      for (const [method, request] of calls) {
+        for (const token of [null, 'wrong', TEST_ADMIN_KEY, keys.infer]) {
+          expect(await rpc(method, request, token), `${method} with ${token}`).toBe(grpc.status.UNAUTHENTICATED);
+        }
+        expect(await rpc(method, request, coordinator.access.serviceToken()), method).toBe(grpc.status.OK);
+      }
+      // Liveness and readiness stay open for probes.
+      expect(await rpc('ServerLive', {}, null)).toBe(grpc.status.OK);
+      expect(await rpc('ServerReady', {}, null)).toBe(grpc.status.OK);
     } finally {
       direct.close();
     }

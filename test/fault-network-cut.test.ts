@@ -14,6 +14,7 @@ import {
 } from './support/fault-harness.js';
 import { startProcess, waitFor } from './support/processes.js';
 import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY } from './support/auth.js';
 
 const HEARTBEAT_MS = 500;
 /** A cut node is lost within 3 heartbeat intervals of its last heartbeat; the rest is slack for a loaded machine. */
@@ -139,7 +140,7 @@ describe.skipIf(UNAVAILABLE !== null)(`fault: a worker's network cut mid-run${UN
         processes.add('redis-server', redis.process);
         const d = { timeline, processes, redisUrl: redis.url, keyPrefix: 'gridline' };
         coordinator = await startCoordinator(
-          { host: h.hostIp, redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
+          { adminKey: TEST_ADMIN_KEY, host: h.hostIp, redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
           createLogger({ name: 'coordinator', level: 'warn', format: 'json' }),
         );
         const c = coordinator;

@@ -13,6 +13,7 @@ import {
 } from './support/fault-harness.js';
 import { waitFor } from './support/processes.js';
 import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY } from './support/auth.js';
 
 const HEARTBEAT_MS = 500;
 const ITEMS = 400;
@@ -63,7 +64,7 @@ describe.skipIf(VERSION === null)('fault: Redis (append-only) restarted mid-run'
         const redisUrl = redis.url;
         const d = { timeline, processes, redisUrl, keyPrefix: 'gridline' };
         coordinator = await startCoordinator(
-          { redisUrl, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
+          { adminKey: TEST_ADMIN_KEY, redisUrl, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
           createLogger({ name: 'coordinator', level: 'warn', format: 'json' }),
         );
         const c = coordinator;
@@ -111,7 +112,7 @@ describe.skipIf(VERSION === null)('fault: Redis (append-only) restarted mid-run'
       await mkdir(join(dir, 'redis'));
       redis = await startRedisServer({ port: await freePort(), dir: join(dir, 'redis') });
       coordinator = await startCoordinator(
-        { redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
+        { adminKey: TEST_ADMIN_KEY, redisUrl: redis.url, keyPrefix: 'gridline', httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
         createLogger({ name: 'coordinator', level: 'error', format: 'json' }),
       );
       const c = coordinator;

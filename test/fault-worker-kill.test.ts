@@ -10,6 +10,7 @@ import {
 import { waitFor } from './support/processes.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
 import { TEST_ALLOWED_DIRS } from './support/allowed-dirs.js';
+import { TEST_ADMIN_KEY } from './support/auth.js';
 
 const HEARTBEAT_MS = 500;
 const ITEMS = 400;
@@ -42,7 +43,7 @@ describe('fault: a worker SIGKILLed mid-run', () => {
       const { dir, keys } = await makeImages(ITEMS, 'wkill');
       const processes = new ProcessGroup();
       const coordinator = await startCoordinator(
-        { redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
+        { adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, allowedDirs: TEST_ALLOWED_DIRS, heartbeatIntervalMs: HEARTBEAT_MS },
         createLogger({ name: 'coordinator', level: 'warn', format: 'json' }),
       );
       const d = { timeline, processes, redisUrl: REDIS_URL, keyPrefix: t.prefix };

@@ -52,9 +52,18 @@ const KERNEL = sharp.kernel.linear;
  */
 export const MAX_IMAGE_PIXELS = 8192 * 8192;
 
+/**
+ * Formats decoded: raster only. sharp also reads SVG (and, with its libvips, PDF and more), and an
+ * SVG may reference other files or URLs: an item must never make a worker read something else.
+ */
+const RASTER_FORMATS: ReadonlySet<string> = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
 export const sharpImageCodec: ImageCodec = {
   async decode(bytes) {
-    const { width, height, pages } = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+    const { width, height, pages, format } = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+    if (!RASTER_FORMATS.has(format)) {
+      throw new GridlineError('INVALID_ITEM', `the image is ${format}, not one of ${[...RASTER_FORMATS].join(', ')}`);
+    }
     const pixels = (width ?? 0) * (height ?? 0) * (pages ?? 1);
     if (pixels > MAX_IMAGE_PIXELS) {
       throw new GridlineError('INVALID_ITEM', `the image declares ${width}x${height} pixels${(pages ?? 1) > 1 ? ` on ${pages} pages` : ''}, more than the limit of ${MAX_IMAGE_PIXELS} (8192x8192)`);

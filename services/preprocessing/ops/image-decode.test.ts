@@ -40,4 +40,11 @@ describe('image.decode', () => {
     expect(err).toMatchObject({ code: 'INVALID_ITEM', retryable: false });
     expect((err as Error).message).toContain('scans/broken.png');
   });
+
+  it('refuses SVG (it may reference other files): raster formats only', async () => {
+    const item = new WorkItem({ id: '1', key: 'x.svg' });
+    item.setBytes('file', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image href="file:///etc/hostname" width="4" height="4"/></svg>'));
+    const err = await (await createOp({ op: 'image.decode', params: {} }, ctx)).apply(item).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_ITEM', message: expect.stringMatching(/is svg, not one of png, jpeg/) as string });
+  });
 });
