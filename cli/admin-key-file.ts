@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AccessControl } from '../coordinator/auth/access-control.js';
 
@@ -28,5 +28,6 @@ export async function ensureAdminKeyFile(access: AccessControl, file: string): P
   const { token } = await access.create('api-key', { name: 'bootstrap admin', scopes: ['admin'], ttlMs: null });
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // mode applies only when writeFile creates the file
   return { key: token, file, created: true };
 }

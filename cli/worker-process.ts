@@ -36,7 +36,7 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): ChildProcess 
   const fd = options.logFile === null ? null : openSync(options.logFile, 'a');
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit'],
-    env: { GRIDLINE_LOG_FORMAT: 'json', ...process.env, ...options.env, GRIDLINE_JOIN_TOKEN: options.joinToken },
+    env: { GRIDLINE_LOG_FORMAT: 'json', ...withoutApiKeys(process.env), ...options.env, GRIDLINE_JOIN_TOKEN: options.joinToken },
   });
   if (fd !== null) closeSync(fd);
   const kill = (): void => {
@@ -55,4 +55,10 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** A worker (and the op modules it runs) gets no API key of ours: it needs only its join token. */
+function withoutApiKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { GRIDLINE_ADMIN_KEY: _admin, GRIDLINE_API_KEY: _api, GRIDLINE_API_KEY_FILE: _file, ...rest } = env;
+  return rest;
 }

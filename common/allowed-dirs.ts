@@ -81,14 +81,26 @@ export interface PathVerdict {
   readonly allowed: boolean;
 }
 
-/** Judges `path` against real allowed dirs: allowed when its real path is inside one of them. */
+/**
+ * gridline keeps its own secrets and state in `.gridline` folders (admin key, TLS keys, the
+ * private Redis): never a pipeline's to read or write, whatever directory is allowed around them.
+ */
+export function isGridlineState(real: string): boolean {
+  return real.split(sep).includes('.gridline');
+}
+
+/**
+ * Judges `path` against real allowed dirs: allowed when its real path is inside one of them and
+ * not inside a `.gridline` state folder.
+ */
 export function judgePath(path: string, dirs: readonly string[], cwd: string, realpath: RealPath): PathVerdict {
   const real = realPathOf(path, cwd, realpath);
-  return { real, allowed: dirs.some((dir) => isWithinDir(dir, real)) };
+  return { real, allowed: !isGridlineState(real) && dirs.some((dir) => isWithinDir(dir, real)) };
 }
 
 /** `X is outside the allowed directories (a, b)`, saying where a symlink led when it did. */
 export function outsideMessage(path: string, verdict: PathVerdict, dirs: readonly string[], cwd: string, what = 'allowed directories'): string {
   const via = verdict.real === resolve(cwd, path) ? '' : ` (it resolves to ${verdict.real})`;
+  if (isGridlineState(verdict.real)) return `${path}${via} is inside a .gridline folder, where gridline keeps its keys and state`;
   return `${path}${via} is outside the ${what} (${dirs.length > 0 ? dirs.join(', ') : 'none'})`;
 }

@@ -32,6 +32,7 @@ export interface RouteWatch {
 type WatchLine =
   | ({ type: 'snapshot' } & RoutesSnapshot)
   | { type: 'keys'; keys: KeyEntry[]; serviceToken: string }
+  | { type: 'error'; error: { code: string; message: string } }
   | { type: 'keepalive' };
 
 /**
@@ -72,6 +73,8 @@ export function watchRoutes(coordinatorUrl: string, table: RoutingTableSink, opt
       const res = await fetch(url, { signal, headers });
       if (!res.ok || res.body === null) {
         const reason = await res.text().catch(() => '');
+        // Our own key was refused (revoked, expired): stop serving on the last table; fail closed.
+        if (res.status === 401 || res.status === 403) failClosed();
         throw new Error(`GET ${url} answered ${res.status}${reason === '' ? '' : `: ${reason.slice(0, 300)}`}`);
       }
       const decoder = new TextDecoder();
@@ -93,7 +96,16 @@ export function watchRoutes(coordinatorUrl: string, table: RoutingTableSink, opt
   };
 
   let keysSeen = false;
+  const failClosed = (): void => {
+    options.access.apply([], '');
+    keysSeen = false;
+  };
   const apply = (line: WatchLine): void => {
+    if (line.type === 'error') {
+      failClosed();
+      logger.error({ coordinator: coordinatorUrl, code: line.error.code }, `the coordinator ended the routes watch: ${line.error.message}; refusing every request until a valid key is back`);
+      return;
+    }
     if (line.type === 'keys') {
       options.access.apply(line.keys, line.serviceToken);
       keysSeen = true;

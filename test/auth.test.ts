@@ -181,6 +181,9 @@ describe('auth: API keys, join tokens, node credentials', () => {
     expect((await connect('n-a', a.nodeCredential)).code).toBe(grpc.status.OK);
     // Registering under a taken id: a node's own credential lets it back without a join token; another's does not.
     await expect(register('', 'n-a', b.nodeCredential)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    // A join token does not take over the id of a node that is only away.
+    await register(created.token, 'n-d');
+    await expect(register(created.token, 'n-d')).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS, details: expect.stringMatching(/belongs to a registered node/) as string });
     const again = await register('', 'n-a', a.nodeCredential);
     expect(again.nodeCredential).not.toBe(a.nodeCredential);
     expect((await connect('n-a', a.nodeCredential)).code).toBe(grpc.status.UNAUTHENTICATED);
@@ -265,5 +268,12 @@ describe('auth: API keys, join tokens, node credentials', () => {
     await waitFor('the scope warning', () => /lacks the \\?"gateway\\?" scope/.test(blind.output()), 10_000);
     const res = await fetch(`http://127.0.0.1:${blindPort}/v2/models/add_one/infer`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: '{}' });
     expect(res.status).toBe(503);
+
+    // Revoking the first gateway's own key ends its watch: it stops serving on the last table.
+    expect((await infer(keys.infer)).status).toBe(200);
+    const gatewayKeyId = /^glk_([0-9a-f]{12})_/.exec(keys.gateway)![1]!;
+    await authedFetch(`${coordinator.httpUrl}/v1/keys/${gatewayKeyId}`, { method: 'DELETE' });
+    await waitFor('the gateway to fail closed', async () => (await infer(keys.infer)).status === 503, 15_000, 100);
+    expect(gateway.output()).toMatch(/refusing every request until a valid key is back/);
   });
 });

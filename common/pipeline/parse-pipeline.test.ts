@@ -409,3 +409,14 @@ spec:
     ]);
   });
 });
+
+describe('source glob', () => {
+  it('refuses a glob that is absolute or climbs out of the source folder, at its line', () => {
+    for (const glob of ['/etc/*', '../secrets/*', 'a/../../b/*', '**/..', 'C:/x/*']) {
+      const issue = only(issuesOf(VALID.replace('glob: "*.png"', `glob: "${glob}"`)));
+      expect(issue).toMatchObject({ path: 'spec.source.glob', line: 6, message: expect.stringMatching(/must not climb out of it/) as string });
+    }
+    for (const glob of ['*.png', '**/*.jpg', 'a..b/*.png', 'x/..y/*']) expect(validatePipeline(VALID.replace('glob: "*.png"', `glob: "${glob}"`)).ok, glob).toBe(true);
+  });
+});
+

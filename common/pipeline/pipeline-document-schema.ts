@@ -164,7 +164,12 @@ function documentSchema<Op extends z.ZodType>(opEntry: Op) {
         source: z.strictObject({
           kind: z.literal('files'),
           path: z.string().min(1).meta({ description: 'Directory to read, relative to the pipeline file.' }),
-          glob: z.string().min(1).meta({ description: 'Files to take, e.g. "*.png".' }),
+          glob: z.string().min(1)
+            // A glob is matched below `path`: `../x/*` or `/etc/*` would read outside it (and the allow-list).
+            .refine((g) => !/^([/\\]|[A-Za-z]:)/.test(g) && !/(^|[/\\])\.\.([/\\]|$)/.test(g), {
+              error: 'must be relative to the source path and must not climb out of it (no leading "/" and no ".." segment)',
+            })
+            .meta({ description: 'Files to take below `path`, e.g. "*.png" or "**/*.jpg"; never absolute, never "..".' }),
           limit: z.int().min(1).nullable().optional().meta({ default: null, description: 'Stop after this many items (null: all).' }),
         }),
         chunking: z

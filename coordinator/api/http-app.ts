@@ -129,25 +129,39 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.flushHeaders();
     req.socket.setNoDelay(true);
     const send = (snapshot: RoutesSnapshot): void => {
+      if (res.writableEnded) return;
       res.write(`${JSON.stringify({ type: 'snapshot', ...snapshot })}\n`);
     };
-    const sendKeys = (): void => {
-      res.write(`${JSON.stringify({ type: 'keys', keys: deps.access.keyEntries(), serviceToken: deps.access.serviceToken() })}\n`);
+    // The key is checked again on every key-table change and keep-alive: a watch opened with a
+    // key revoked or expired since is ended, so it learns nothing more (keys, service token).
+    const stillValid = (): boolean => {
+      if (res.writableEnded) return false;
+      try {
+        deps.access.verify(req.headers.authorization, hasScope(caller.scopes, 'gateway') ? 'gateway' : 'read');
+        return true;
+      } catch (err) {
+        res.end(`${JSON.stringify({ type: 'error', error: toGridlineError(err).toJSON() })}\n`);
+        return false;
+      }
     };
-    let unsubscribeKeys = (): void => undefined;
-    if (hasScope(caller.scopes, 'gateway')) {
-      sendKeys();
-      const off = deps.access.subscribe(sendKeys);
-      unsubscribeKeys = () => void off();
-    }
+    const sendKeys = (): void => {
+      if (!stillValid()) return;
+      if (hasScope(caller.scopes, 'gateway')) {
+        res.write(`${JSON.stringify({ type: 'keys', keys: deps.access.keyEntries(), serviceToken: deps.access.serviceToken() })}\n`);
+      }
+    };
+    sendKeys();
+    const unsubscribeKeys = deps.access.subscribe(sendKeys);
     send(deps.routes.current());
     const unsubscribe = deps.routes.subscribe(send);
-    const keepAlive = setInterval(() => res.write('{"type":"keepalive"}\n'), deps.watchKeepAliveMs ?? 5_000);
+    const keepAlive = setInterval(() => {
+      if (stillValid()) res.write('{"type":"keepalive"}\n');
+    }, deps.watchKeepAliveMs ?? 5_000);
     keepAlive.unref();
     res.on('close', () => {
       clearInterval(keepAlive);
       unsubscribe();
-      unsubscribeKeys();
+      void unsubscribeKeys();
     });
   });
 

@@ -35,15 +35,16 @@ describe('AccessControl', () => {
     await expect(access.create('api-key', { name: 'x', scopes: [], ttlMs: null })).rejects.toThrow(/at least one scope/);
     await expect(access.create('api-key', { name: '<script>', scopes: ['read'], ttlMs: null })).rejects.toThrow(/name/);
     await expect(access.create('join-token', { name: 'x', ttlMs: -5 })).rejects.toThrow(/ttl/);
+    await expect(access.create('api-key', { name: 'x', scopes: ['read'], ttlMs: 8e15 })).rejects.toThrow(/at most ten years/);
   });
 
   it('checks join tokens: valid, expired, revoked, unknown, and a static one', async () => {
-    const { access, now } = control(undefined, { staticAdminKey: null, staticJoinToken: 'a-static-join-token-0123' });
+    const { access, now } = control(undefined, { staticAdminKey: null, staticJoinToken: 'a-static-join-token-0123456789abcdef' });
     await access.load();
     const a = await access.create('join-token', { name: 'rack 1', ttlMs: 60_000 });
     const b = await access.create('join-token', { name: 'rack 2', ttlMs: null });
     expect(() => access.checkJoinToken(a.token)).not.toThrow();
-    expect(() => access.checkJoinToken('a-static-join-token-0123')).not.toThrow();
+    expect(() => access.checkJoinToken('a-static-join-token-0123456789abcdef')).not.toThrow();
     expect(() => access.checkJoinToken('')).toThrow(/no join token/);
     expect(() => access.checkJoinToken('glj_000000000000_xyz')).toThrow(/invalid join token/);
     expect(() => access.checkJoinToken(a.token.slice(0, -1) + (a.token.endsWith('A') ? 'B' : 'A'))).toThrow(/invalid join token/);
@@ -56,7 +57,7 @@ describe('AccessControl', () => {
   });
 
   it('keeps state across a restart (the store is the truth), with one service token', async () => {
-    const { access, store } = control(undefined, { staticAdminKey: 'static-admin-key-0123456', staticJoinToken: null });
+    const { access, store } = control(undefined, { staticAdminKey: 'static-admin-key-0123456789abcdef0123', staticJoinToken: null });
     await access.load();
     const key = await access.create('api-key', { name: 'x', scopes: ['infer'], ttlMs: null });
     await access.revokeNode('n1');
@@ -72,6 +73,6 @@ describe('AccessControl', () => {
   });
 
   it('refuses a static secret too short to be one', () => {
-    expect(() => new AccessControl(memoryAccessStore(), { staticAdminKey: 'short', staticJoinToken: null })).toThrow(/at least 16 characters/);
+    expect(() => new AccessControl(memoryAccessStore(), { staticAdminKey: 'short', staticJoinToken: null })).toThrow(/at least 32 characters/);
   });
 });

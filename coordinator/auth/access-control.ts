@@ -32,8 +32,13 @@ export interface NewCredentialRequest {
   readonly ttlMs: number | null;
 }
 
-/** Static secrets are compared by hash too; too short a one is refused at start. */
-const MIN_STATIC_SECRET = 16;
+/**
+ * Static secrets are compared by hash, and gateways get the hash of a static admin key: it must
+ * be long enough that the hash cannot be brute-forced (32 characters of a generated secret).
+ */
+const MIN_STATIC_SECRET = 32;
+/** Ten years: longer is "never" (null), and Date cannot hold much more. */
+const MAX_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
 const NAME = /^[\w .@:/-]{1,64}$/;
 
 /**
@@ -106,8 +111,8 @@ export class AccessControl {
       }
       scopes = [...new Set(asked as Scope[])];
     }
-    if (request.ttlMs !== null && !(Number.isSafeInteger(request.ttlMs) && request.ttlMs > 0)) {
-      throw new GridlineError('INVALID_ARGUMENT', `ttl must be a positive duration, got ${request.ttlMs} ms`);
+    if (request.ttlMs !== null && !(Number.isSafeInteger(request.ttlMs) && request.ttlMs > 0 && request.ttlMs <= MAX_TTL_MS)) {
+      throw new GridlineError('INVALID_ARGUMENT', `ttl must be a positive duration of at most ten years (or never), got ${request.ttlMs} ms`);
     }
     const fresh = newToken(kind === 'api-key' ? 'glk' : 'glj');
     const now = this.now();

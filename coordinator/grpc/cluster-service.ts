@@ -100,9 +100,8 @@ export class ClusterService implements NodeChannel {
     const nodeId = req.nodeId !== '' ? req.nodeId : `node-${randomBytes(4).toString('hex')}`;
     // A node the coordinator forgot (marked lost) may come back on its own credential, so an
     // expired join token does not strand it; anyone else needs a join token.
-    if (!this.ownsId(nodeId, bearerToken(String(metadata.get('authorization')[0] ?? '')))) {
-      this.settings.access.checkJoinToken(req.joinToken);
-    }
+    const owner = this.ownsId(nodeId, bearerToken(String(metadata.get('authorization')[0] ?? '')));
+    if (!owner) this.settings.access.checkJoinToken(req.joinToken);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
       throw new GridlineError('INVALID_ARGUMENT', `node id "${nodeId.slice(0, 80)}" must be 1-63 letters, digits, '.', '_' or '-'`);
     }
@@ -111,6 +110,12 @@ export class ClusterService implements NodeChannel {
     }
     if (this.sessions.has(nodeId)) {
       throw new GridlineError('CONFLICT', `node id ${nodeId} is connected already: give each worker its own --node-id`);
+    }
+    // Nor may a join token take over the id of a node that is only away: it would get that
+    // node's replicas and its routes. Once the node is marked lost (its lease ran out), the id is free.
+    const known = this.registry.get(nodeId);
+    if (!owner && known !== undefined && known.state !== 'lost') {
+      throw new GridlineError('CONFLICT', `node id ${nodeId} belongs to a registered node (${known.state}): it is free once that node is marked lost, within ${Math.ceil(this.settings.ttlMs / 1000)} s of its last heartbeat`, { retryable: true });
     }
     const resources = req.resources;
     await this.registry.register({

@@ -28,4 +28,17 @@ describe('listFiles with the worker\'s allowed directories', () => {
     await expect(listFiles(files(join(root, 'outside')), access)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining(`source folder ${join(root, 'outside')} is outside`) });
     await expect(listFiles(files(join(source, '..', '..', 'outside')), access)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
   });
+
+  it('never reads what a glob matches outside the folder (`..` or absolute patterns)', async () => {
+    for (const glob of ['../../outside/*.png', `${root}/outside/*.png`]) {
+      await expect(listFiles({ ...files(source), glob }, access)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('outside the source folder') });
+      await expect(listFiles({ ...files(source), glob })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    }
+  });
+
+  it('refuses gridline\'s own .gridline state folders even inside an allowed directory', async () => {
+    mkdirSync(join(root, 'allowed', '.gridline'));
+    writeFileSync(join(root, 'allowed', '.gridline', 'admin.key'), 'glk_secret');
+    await expect(listFiles({ ...files(join(root, 'allowed', '.gridline')), glob: '*.key' }, access)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('inside a .gridline folder') });
+  });
 });

@@ -3,6 +3,7 @@ import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { glob } from 'tinyglobby';
+import { isWithinDir } from '../../common/allowed-dirs.js';
 import { GridlineError } from '../../common/errors.js';
 import type { ChunkingSpec, FilesSource } from '../../common/pipeline/types.js';
 import { allowedPath, type FileAccess } from '../file-access/file-access.js';
@@ -34,6 +35,11 @@ export async function listFiles(source: FilesSource, access?: FileAccess): Promi
   for (let i = 0; i < limited.length; i += STAT_BATCH) {
     for (const key of limited.slice(i, i + STAT_BATCH)) {
       const path = join(root, key);
+      // Validation refuses absolute and `..` globs; a key that still lands outside the root (a
+      // pipeline validated elsewhere, a glob library quirk) is never read.
+      if (!isWithinDir(root, path)) {
+        throw new GridlineError('PERMISSION_DENIED', `source glob ${JSON.stringify(source.glob)} matched ${key}, outside the source folder ${source.path}`);
+      }
       // The glob does not follow symlinks; should one come through anyway, it must stay inside.
       if (access === undefined || !lstatSync(path).isSymbolicLink()) {
         entries.push({ key, path, size: statSync(path).size });
