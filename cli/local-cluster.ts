@@ -6,6 +6,7 @@ import type { TlsMaterial } from '../common/tls/tls-material.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import { GatewayAccess, RoutingTable, startGateway, type RunningGateway } from '../gateway/index.js';
 import { ensureAdminKeyFile } from './admin-key-file.js';
+import { coordinatorSecret } from './coordinator-secret.js';
 import { startPrivateRedis, type PrivateRedis } from './redis/private-redis.js';
 import { spawnWorkerProcess, stopChild } from './worker-process.js';
 
@@ -70,6 +71,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
       ...(options.allowedDirs ? { allowedDirs: options.allowedDirs } : {}),
       ...(options.adminKey ? { adminKey: options.adminKey } : {}),
+      recordSecret: await coordinatorSecret(join(dataDir, 'coordinator.secret')),
     }, options.logger.child({ component: 'coordinator' }));
   } catch (err) {
     await redis?.stop();

@@ -78,6 +78,7 @@ program.command('coordinator')
   .option('--key-prefix <prefix>', 'prefix of every Redis key (GRIDLINE_KEY_PREFIX)', process.env.GRIDLINE_KEY_PREFIX ?? 'gridline')
   .option('--join-token <token>', 'a join token that never expires, for automation (GRIDLINE_JOIN_TOKEN; default: none, a 24 h one is printed at start and `gridline token create` makes more)', process.env.GRIDLINE_JOIN_TOKEN)
   .option('--admin-key-file <file>', 'where the first admin API key is kept (made on first start unless GRIDLINE_ADMIN_KEY is set)', DEFAULT_ADMIN_KEY_FILE)
+  .option('--secret-file <file>', 'the secret that seals credentials kept in Redis, made on first start (GRIDLINE_COORDINATOR_SECRET instead; share it between coordinators, keep it off workers)', '.gridline/coordinator.secret')
   .option('--heartbeat-ms <ms>', 'heartbeat interval set for nodes; the TTL is 2.5x', int('--heartbeat-ms'), envInt('GRIDLINE_HEARTBEAT_MS', 1000))
   .option('--allow-dir <dir>', 'a directory pipelines may read and write, repeatable (GRIDLINE_ALLOW_DIRS, separated by the path delimiter; default: the working directory only)', collect, [])
   .action(async (o: Parameters<typeof coordinatorCommand>[0] & { allowDir: string[] }) => {

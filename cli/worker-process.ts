@@ -57,8 +57,8 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
   clearTimeout(timer);
 }
 
-/** A worker (and the op modules it runs) gets no API key of ours: it needs only its join token. */
+/** A worker (and the op modules it runs) gets no API key or coordinator secret of ours: it needs only its join token. */
 function withoutApiKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { GRIDLINE_ADMIN_KEY: _admin, GRIDLINE_API_KEY: _api, GRIDLINE_API_KEY_FILE: _file, ...rest } = env;
+  const { GRIDLINE_ADMIN_KEY: _admin, GRIDLINE_API_KEY: _api, GRIDLINE_API_KEY_FILE: _file, GRIDLINE_COORDINATOR_SECRET: _secret, ...rest } = env;
   return rest;
 }

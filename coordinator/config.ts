@@ -16,6 +16,8 @@ export interface CoordinatorConfig {
   readonly joinToken: string | null;
   /** An admin API key given by the operator (GRIDLINE_ADMIN_KEY); null: only stored keys. */
   readonly adminKey: string | null;
+  /** Seals the credentials kept in Redis (auth/record-seal.ts); null: unsealed (tests in one process). */
+  readonly recordSecret: string | null;
   /** TLS for both listeners (HTTPS; gRPC requiring worker certificates from the CA); null: plaintext. */
   readonly tls: TlsMaterial | null;
   readonly heartbeatIntervalMs: number;
@@ -48,6 +50,7 @@ export function coordinatorConfig(options: CoordinatorOptions): CoordinatorConfi
     keyPrefix: options.keyPrefix ?? 'gridline',
     joinToken: options.joinToken ?? null,
     adminKey: options.adminKey ?? null,
+    recordSecret: options.recordSecret ?? null,
     tls: options.tls ?? null,
     heartbeatIntervalMs,
     ttlMs: options.ttlMs ?? Math.round(heartbeatIntervalMs * 2.5),
@@ -63,6 +66,7 @@ export function coordinatorConfig(options: CoordinatorOptions): CoordinatorConfi
   if (!(config.heartbeatIntervalMs >= 20 && config.heartbeatIntervalMs <= 60_000)) problems.push(`heartbeatIntervalMs must be 20..60000, got ${config.heartbeatIntervalMs}`);
   if (!(config.ttlMs > config.heartbeatIntervalMs)) problems.push(`ttlMs (${config.ttlMs}) must exceed heartbeatIntervalMs (${config.heartbeatIntervalMs})`);
   if (!/^[A-Za-z0-9][\w.-]*$/.test(config.keyPrefix)) problems.push(`keyPrefix "${config.keyPrefix}" must be letters, digits, _ . -`);
+  if (config.recordSecret !== null && config.recordSecret.length < 32) problems.push(`the coordinator secret must be at least 32 characters, got ${config.recordSecret.length}`);
   if (!/^rediss?:\/\//.test(config.redisUrl)) problems.push(`redisUrl must start with redis:// or rediss://, got "${config.redisUrl}"`);
   problems.push(...allowed.problems.map((p) => `allowed directory ${p}`));
   if (problems.length > 0) throw new GridlineError('INVALID_ARGUMENT', `invalid coordinator configuration: ${problems.join('; ')}`);

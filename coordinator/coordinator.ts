@@ -11,6 +11,7 @@ import { loadClusterProto } from '../proto/load-cluster-proto.js';
 import { createHttpApp } from './api/http-app.js';
 import { AccessControl } from './auth/access-control.js';
 import { redisAccessStore } from './auth/access-store.js';
+import { RecordSeal } from './auth/record-seal.js';
 import { coordinatorConfig, type CoordinatorOptions } from './config.js';
 import { ClusterService } from './grpc/cluster-service.js';
 import { bullmqRunQueues } from './queues/run-queues.js';
@@ -52,8 +53,12 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
     throw new GridlineError('UNAVAILABLE', `cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
   }
   const store = redisCoordinatorStore(redis, keys);
-  const access = new AccessControl(redisAccessStore(redis, keys.prefix), { staticAdminKey: config.adminKey, staticJoinToken: config.joinToken });
-  await access.load();
+  const access = new AccessControl(
+    redisAccessStore(redis, keys.prefix), { staticAdminKey: config.adminKey, staticJoinToken: config.joinToken },
+    Date.now, new RecordSeal(config.recordSecret),
+  );
+  if (config.recordSecret === null) logger.warn({}, 'no coordinator secret: credentials in Redis are not sealed (anything that can write Redis can plant one)');
+  const tampered = [...(await access.load()).ignored];
   const joinToken = config.joinToken ?? (await access.create('join-token', { name: 'startup', ttlMs: STARTUP_JOIN_TOKEN_TTL_MS })).token;
   const lease = { heartbeatIntervalMs: config.heartbeatIntervalMs, ttlMs: config.ttlMs };
   // Workers back off up to 5 s between reconnects: give them that much more after a restart.
@@ -63,7 +68,8 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
     { access, ...lease, redisUrl: config.advertisedRedisUrl, keyPrefix: config.keyPrefix },
     registry, store, logger.child({ component: 'cluster' }),
   );
-  await cluster.load();
+  tampered.push(...(await cluster.load()).ignored);
+  if (tampered.length > 0) logger.error({ records: tampered }, 'credentials in Redis failed their integrity check and are ignored: something other than this coordinator wrote them (or its secret changed)');
   const runs = new RunManager(
     store, registry, bullmqRunQueues(redis, keys), cluster,
     { keyPrefix: config.keyPrefix, reconcileIntervalMs: config.reconcileIntervalMs, unschedulableTimeoutMs: config.unschedulableTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },

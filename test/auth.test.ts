@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken, newToken } from '../common/auth/secret-token.js';
 import { silentLogger } from '../common/logger.js';
 import { startCoordinator, type RunningCoordinator } from '../coordinator/coordinator.js';
 import { loadClusterProto } from '../proto/load-cluster-proto.js';
@@ -275,5 +277,48 @@ describe('auth: API keys, join tokens, node credentials', () => {
     await authedFetch(`${coordinator.httpUrl}/v1/keys/${gatewayKeyId}`, { method: 'DELETE' });
     await waitFor('the gateway to fail closed', async () => (await infer(keys.infer)).status === 503, 15_000, 100);
     expect(gateway.output()).toMatch(/refusing every request until a valid key is back/);
+  });
+});
+
+describe('credentials in Redis are sealed', () => {
+  it('refuses an admin key or a node credential planted in Redis by something that can write it (a worker)', async () => {
+    const t = testPrefix('auth-seal');
+    const options = { adminKey: TEST_ADMIN_KEY, redisUrl: REDIS_URL, keyPrefix: t.prefix, httpPort: 0, grpcPort: 0, recordSecret: 'auth-seal-test-secret-0123456789abcdef' };
+    let coordinator = await startCoordinator(options, silentLogger);
+    const redis = new Redis(REDIS_URL);
+    try {
+      const Cluster = loadClusterProto().gridline.cluster.v1.Cluster;
+      const client = new Cluster(coordinator.grpcAddress, grpc.credentials.createInsecure());
+      await new Promise<void>((resolve, reject) => client.Register({ joinToken: coordinator.joinToken, nodeId: 'honest', hostname: 'h', resources: { cpu: 1, memoryBytes: '1', gpus: [] } }, (err) => (err ? reject(err) : resolve())));
+      client.close();
+      // What a worker could write with the Redis access it has for the stage queues.
+      const forgedKey = newToken('glk');
+      await redis.hset(`${t.prefix}:api-keys`, forgedKey.id, JSON.stringify({ id: forgedKey.id, name: 'mine', scopes: ['admin'], hash: forgedKey.hash, createdAt: new Date().toISOString(), expiresAt: null, revokedAt: null }));
+      const stolen = 'a-credential-the-attacker-knows';
+      await redis.hset(`${t.prefix}:node-credentials`, 'honest', hashToken(stolen));
+      await coordinator.stop();
+      coordinator = await startCoordinator(options, silentLogger);
+      const res = await fetch(`${coordinator.httpUrl}/v1/nodes`, { headers: { authorization: `Bearer ${forgedKey.token}` } });
+      expect(res.status).toBe(401);
+      const again = new Cluster(coordinator.grpcAddress, grpc.credentials.createInsecure());
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${stolen}`);
+      md.set('x-gridline-node-id', 'honest');
+      const code = await new Promise<number>((resolve) => {
+        const stream = again.Connect(md);
+        const timer = setTimeout(() => resolve(grpc.status.OK), 1_000);
+        stream.on('data', () => undefined);
+        stream.on('error', (err: grpc.ServiceError) => {
+          clearTimeout(timer);
+          resolve(err.code);
+        });
+      });
+      again.close();
+      expect(code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      redis.disconnect();
+      await coordinator.stop();
+      await t.cleanup();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from '../../common/logger.js';
 import { startCoordinator } from '../../coordinator/coordinator.js';
 import { ensureAdminKeyFile } from '../admin-key-file.js';
+import { coordinatorSecret } from '../coordinator-secret.js';
 import { serverTls, type ServerTlsFlags } from '../tls/server-tls.js';
 
 export interface CoordinatorCommandOptions extends ServerTlsFlags {
@@ -15,6 +16,8 @@ export interface CoordinatorCommandOptions extends ServerTlsFlags {
   /** A static admin key (GRIDLINE_ADMIN_KEY); absent: one is made and kept in adminKeyFile. */
   readonly adminKey?: string;
   readonly adminKeyFile: string;
+  /** Where the secret sealing credentials in Redis is kept (unless GRIDLINE_COORDINATOR_SECRET). */
+  readonly secretFile: string;
   /** Undefined: the working directory only. */
   readonly allowedDirs?: readonly string[] | undefined;
 }
@@ -29,6 +32,7 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, log
     ...(options.advertiseRedisUrl ? { advertisedRedisUrl: options.advertiseRedisUrl } : {}),
     ...(options.joinToken ? { joinToken: options.joinToken } : {}),
     ...(options.adminKey ? { adminKey: options.adminKey } : {}),
+    recordSecret: await coordinatorSecret(options.secretFile),
     ...(options.allowedDirs ? { allowedDirs: options.allowedDirs } : {}),
   }, logger);
   if (!options.adminKey) {

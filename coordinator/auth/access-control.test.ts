@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AccessControl, type AccessSettings } from './access-control.js';
 import { memoryAccessStore } from './access-store.js';
+import { RecordSeal } from './record-seal.js';
+import { newToken } from '../../common/auth/secret-token.js';
 
 function control(now = { t: Date.parse('2026-11-27T12:00:00Z') }, settings: AccessSettings = { staticAdminKey: null, staticJoinToken: null }) {
   const store = memoryAccessStore();
@@ -68,11 +70,38 @@ describe('AccessControl', () => {
     expect(again.serviceToken()).toBe(access.serviceToken());
     expect(again.serviceToken()).toMatch(/^gls_/);
     // The static admin key is configuration, not state: gone when no longer configured.
-    expect(access.verify('Bearer static-admin-key-0123456', 'admin').keyId).toBe('static');
-    expect(() => again.verify('Bearer static-admin-key-0123456', 'admin')).toThrow(/not valid/);
+    expect(access.verify('Bearer static-admin-key-0123456789abcdef0123', 'admin').keyId).toBe('static');
+    expect(() => again.verify('Bearer static-admin-key-0123456789abcdef0123', 'admin')).toThrow(/not valid/);
   });
 
   it('refuses a static secret too short to be one', () => {
     expect(() => new AccessControl(memoryAccessStore(), { staticAdminKey: 'short', staticJoinToken: null })).toThrow(/at least 32 characters/);
   });
+
+  it('ignores credentials in the store that were not sealed with the coordinator\'s secret', async () => {
+    const store = memoryAccessStore();
+    const settings: AccessSettings = { staticAdminKey: null, staticJoinToken: null };
+    const secret = 'a-coordinator-secret-0123456789abcdef';
+    const access = new AccessControl(store, settings, Date.now, new RecordSeal(secret));
+    await access.load();
+    const genuine = await access.create('api-key', { name: 'ci', scopes: ['read'], ttlMs: null });
+    await access.revokeNode('bad-node');
+    // Someone with Redis access (any worker) plants an admin key, upgrades a key, un-expires a
+    // join token, revokes a node of their choosing.
+    const forged = newToken('glk');
+    await store.put('api-key', { id: forged.id, name: 'x', scopes: ['admin'], hash: forged.hash, createdAt: new Date().toISOString(), expiresAt: null, revokedAt: null });
+    const upgraded = (await store.list('api-key')).find((c) => c.id === genuine.credential.id)!;
+    await store.put('api-key', { ...upgraded, id: 'upgraded', scopes: ['admin'] });
+    await store.revokeNode('victim', 'f'.repeat(64));
+    const reloaded = new AccessControl(store, settings, Date.now, new RecordSeal(secret));
+    expect((await reloaded.load()).ignored).toEqual([`api-key ${forged.id}`, 'api-key upgraded', 'revoked-node victim']);
+    expect(() => reloaded.verify(`Bearer ${forged.token}`, 'admin')).toThrow(/not valid/);
+    expect(reloaded.verify(`Bearer ${genuine.token}`, 'read').keyId).toBe(genuine.credential.id);
+    expect(reloaded.isNodeRevoked('bad-node')).toBe(true);
+    expect(reloaded.isNodeRevoked('victim')).toBe(false);
+    // Another secret (or none on the writing side) seals nothing this coordinator accepts.
+    const other = new AccessControl(store, settings, Date.now, new RecordSeal('another-secret-0123456789abcdef0123'));
+    expect((await other.load()).ignored).toHaveLength(5);
+  });
 });
+

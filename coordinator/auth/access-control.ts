@@ -4,6 +4,7 @@ import { KeyTable, STATIC_KEY_ID, type Caller, type KeyEntry } from '../../commo
 import { isScope, SCOPES, type Scope } from '../../common/auth/scopes.js';
 import { hashToken, newToken, tokenId, tokenMatches } from '../../common/auth/secret-token.js';
 import type { AccessStore, CredentialKind, StoredCredential } from './access-store.js';
+import { RecordSeal } from './record-seal.js';
 
 export interface AccessSettings {
   /** An operator-provided admin key (--admin-key / GRIDLINE_ADMIN_KEY); null: none. */
@@ -58,6 +59,7 @@ export class AccessControl {
     private readonly store: AccessStore,
     private readonly settings: AccessSettings,
     private readonly now: () => number = Date.now,
+    private readonly seal: RecordSeal = new RecordSeal(null),
   ) {
     for (const [what, secret] of [['admin key', settings.staticAdminKey], ['join token', settings.staticJoinToken]] as const) {
       if (secret !== null && secret.length < MIN_STATIC_SECRET) {
@@ -66,13 +68,33 @@ export class AccessControl {
     }
   }
 
-  async load(): Promise<void> {
+  /**
+   * Reads the store. Records whose seal does not match (written by someone without the
+   * coordinator's secret) are left out and named in the answer, for the caller to log.
+   */
+  async load(): Promise<{ readonly ignored: readonly string[] }> {
+    const ignored: string[] = [];
     for (const kind of ['api-key', 'join-token'] as const) {
-      this.credentials[kind] = new Map((await this.store.list(kind)).map((c) => [c.id, c]));
+      const sound = (await this.store.list(kind)).filter((c) => {
+        const ok = this.seal.verify(kind, c.id, sealed(c), c.mac);
+        if (!ok) ignored.push(`${kind} ${c.id}`);
+        return ok;
+      });
+      this.credentials[kind] = new Map(sound.map((c) => [c.id, c]));
     }
-    this.revoked = await this.store.revokedNodes();
+    this.revoked = new Set();
+    for (const [nodeId, mac] of await this.store.revokedNodes()) {
+      if (this.seal.verify('revoked-node', nodeId, nodeId, mac)) this.revoked.add(nodeId);
+      else ignored.push(`revoked-node ${nodeId}`);
+    }
     this.service = await this.store.serviceToken(`gls_${randomBytes(32).toString('base64url')}`);
     this.rebuild();
+    return { ignored };
+  }
+
+  /** The coordinator's seal, for other records it keeps in Redis (node credentials). */
+  get recordSeal(): RecordSeal {
+    return this.seal;
   }
 
   /** The caller of an `Authorization` header value, if it may use `scope` (else throws). */
@@ -116,12 +138,12 @@ export class AccessControl {
     }
     const fresh = newToken(kind === 'api-key' ? 'glk' : 'glj');
     const now = this.now();
-    const credential: StoredCredential = {
+    const credential = this.sealRecord(kind, {
       id: fresh.id, name: request.name, scopes, hash: fresh.hash,
       createdAt: new Date(now).toISOString(),
       expiresAt: request.ttlMs === null ? null : new Date(now + request.ttlMs).toISOString(),
       revokedAt: null,
-    };
+    });
     await this.store.put(kind, credential);
     this.credentials[kind].set(credential.id, credential);
     this.rebuild();
@@ -134,7 +156,7 @@ export class AccessControl {
       throw new GridlineError('NOT_FOUND', `no ${kind === 'api-key' ? 'API key' : 'join token'} with id ${id}: see \`gridline ${kind === 'api-key' ? 'key' : 'token'} list\``);
     }
     if (existing.revokedAt !== null) return this.view(existing);
-    const revoked = { ...existing, revokedAt: new Date(this.now()).toISOString() };
+    const revoked = this.sealRecord(kind, { ...existing, revokedAt: new Date(this.now()).toISOString() });
     await this.store.put(kind, revoked);
     this.credentials[kind].set(id, revoked);
     this.rebuild();
@@ -161,12 +183,16 @@ export class AccessControl {
   }
 
   async revokeNode(nodeId: string): Promise<void> {
-    await this.store.revokeNode(nodeId);
+    await this.store.revokeNode(nodeId, this.seal.mac('revoked-node', nodeId, nodeId));
     this.revoked.add(nodeId);
   }
 
+  private sealRecord(kind: CredentialKind, record: StoredCredential): StoredCredential {
+    return { ...record, mac: this.seal.mac(kind, record.id, sealed(record)) };
+  }
+
   private view(c: StoredCredential): CredentialView {
-    const { hash: _hash, ...rest } = c;
+    const { hash: _hash, mac: _mac, ...rest } = c;
     const state: CredentialState = c.revokedAt !== null ? 'revoked' : c.expiresAt !== null && Date.parse(c.expiresAt) <= this.now() ? 'expired' : 'active';
     return { ...rest, state };
   }
@@ -183,4 +209,9 @@ export class AccessControl {
     this.table.replace(entries);
     for (const listener of this.listeners) listener();
   }
+}
+
+/** What a credential's MAC covers: every field but the MAC, in a fixed order. */
+function sealed(c: StoredCredential): string {
+  return JSON.stringify([c.id, c.name, c.scopes, c.hash, c.createdAt, c.expiresAt, c.revokedAt]);
 }

@@ -12,6 +12,8 @@ export interface StoredCredential {
   /** ISO time; null: never. */
   readonly expiresAt: string | null;
   readonly revokedAt: string | null;
+  /** HMAC of the fields above under the coordinator's secret (auth/record-seal.ts). */
+  readonly mac?: string;
 }
 
 export type CredentialKind = 'api-key' | 'join-token';
@@ -26,8 +28,9 @@ export interface AccessStore {
   put(kind: CredentialKind, credential: StoredCredential): Promise<void>;
   /** Returns the stored service token, storing `candidate` first if there is none. */
   serviceToken(candidate: string): Promise<string>;
-  revokedNodes(): Promise<Set<string>>;
-  revokeNode(nodeId: string): Promise<void>;
+  /** Revoked node id -> its MAC. */
+  revokedNodes(): Promise<Map<string, string>>;
+  revokeNode(nodeId: string, mac: string): Promise<void>;
 }
 
 export function redisAccessStore(redis: Redis, prefix: string): AccessStore {
@@ -44,10 +47,10 @@ export function redisAccessStore(redis: Redis, prefix: string): AccessStore {
       return (await redis.get(`${prefix}:service-token`)) ?? candidate;
     },
     async revokedNodes() {
-      return new Set(await redis.smembers(`${prefix}:revoked-nodes`));
+      return new Map(Object.entries(await redis.hgetall(`${prefix}:revoked-nodes`)));
     },
-    async revokeNode(nodeId) {
-      await redis.sadd(`${prefix}:revoked-nodes`, nodeId);
+    async revokeNode(nodeId, mac) {
+      await redis.hset(`${prefix}:revoked-nodes`, nodeId, mac);
     },
   };
 }
@@ -55,7 +58,7 @@ export function redisAccessStore(redis: Redis, prefix: string): AccessStore {
 /** The same in memory, for unit tests of whatever sits on top. */
 export function memoryAccessStore(): AccessStore {
   const tables = { 'api-key': new Map<string, StoredCredential>(), 'join-token': new Map<string, StoredCredential>() };
-  const revoked = new Set<string>();
+  const revoked = new Map<string, string>();
   let service: string | null = null;
   return {
     list: async (kind) => [...tables[kind].values()],
@@ -63,9 +66,9 @@ export function memoryAccessStore(): AccessStore {
       tables[kind].set(credential.id, credential);
     },
     serviceToken: async (candidate) => (service ??= candidate),
-    revokedNodes: async () => new Set(revoked),
-    revokeNode: async (nodeId) => {
-      revoked.add(nodeId);
+    revokedNodes: async () => new Map(revoked),
+    revokeNode: async (nodeId, mac) => {
+      revoked.set(nodeId, mac);
     },
   };
 }

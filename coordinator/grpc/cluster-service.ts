@@ -60,8 +60,23 @@ export class ClusterService implements NodeChannel {
     private runs: RunManager | null = null,
   ) {}
 
-  async load(): Promise<void> {
-    this.credentialHashes = await this.store.loadCredentialHashes();
+  /** Loads node credentials; those whose seal does not match are left out and named. */
+  async load(): Promise<{ readonly ignored: readonly string[] }> {
+    const seal = this.settings.access.recordSeal;
+    const ignored: string[] = [];
+    this.credentialHashes = new Map();
+    for (const [nodeId, stored] of await this.store.loadCredentialHashes()) {
+      const [hash = '', mac] = stored.split('.');
+      if (seal.verify('node-credential', nodeId, hash, mac)) this.credentialHashes.set(nodeId, hash);
+      else ignored.push(`node-credential ${nodeId}`);
+    }
+    return { ignored };
+  }
+
+  /** Stores a node's credential hash sealed, so nobody with Redis access can plant one. */
+  private async saveCredential(nodeId: string, hash: string): Promise<void> {
+    const mac = this.settings.access.recordSeal.mac('node-credential', nodeId, hash);
+    await this.store.saveCredentialHash(nodeId, mac === '' ? hash : `${hash}.${mac}`);
   }
 
   attach(runs: RunManager): void {
@@ -131,7 +146,7 @@ export class ClusterService implements NodeChannel {
     });
     const credential = randomBytes(32).toString('base64url');
     this.credentialHashes.set(nodeId, hashToken(credential));
-    await this.store.saveCredentialHash(nodeId, hashToken(credential));
+    await this.saveCredential(nodeId, hashToken(credential));
     this.logger.info({ node: nodeId, host: req.hostname, gpus: resources?.gpus.length ?? 0 }, 'node registered');
     return {
       nodeId,
@@ -157,7 +172,7 @@ export class ClusterService implements NodeChannel {
     if (this.registry.get(nodeId) === undefined) throw new GridlineError('NOT_FOUND', `no node with id ${nodeId}: see \`gridline nodes\``);
     await this.settings.access.revokeNode(nodeId);
     this.credentialHashes.delete(nodeId);
-    await this.store.saveCredentialHash(nodeId, '');
+    await this.saveCredential(nodeId, '');
     const session = this.sessions.get(nodeId);
     this.sessions.delete(nodeId);
     session?.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `node ${nodeId} was revoked by an operator` });

@@ -8,6 +8,9 @@ import * as grpc from '@grpc/grpc-js';
  */
 export const TEST_ADMIN_KEY = 'gridline-test-admin-key-0123456789abcdef';
 
+/** The secret sealing credentials in Redis for coordinator processes tests start (GRIDLINE_COORDINATOR_SECRET). */
+export const TEST_COORDINATOR_SECRET = 'gridline-test-coordinator-secret-0123456789abcdef';
+
 /** `Authorization` header for fetch calls against a test coordinator or gateway. */
 export function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...extra };

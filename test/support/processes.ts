@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GRIDLINE_BIN } from '../../cli/worker-process.js';
 import { TEST_ALLOW_DIRS_ENV } from './allowed-dirs.js';
-import { TEST_ADMIN_KEY } from './auth.js';
+import { TEST_ADMIN_KEY, TEST_COORDINATOR_SECRET } from './auth.js';
 
 export interface TestProcess {
   readonly child: ChildProcess;
@@ -19,7 +19,7 @@ export function gridline(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
 /** Any command as a real process (e.g. `ip netns exec NS node ...`), JSON logs, output kept. */
 export function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): TestProcess {
   const child = spawn(command, args, {
-    env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: 'info', GRIDLINE_ALLOW_DIRS: TEST_ALLOW_DIRS_ENV, GRIDLINE_ADMIN_KEY: TEST_ADMIN_KEY, GRIDLINE_API_KEY: TEST_ADMIN_KEY, ...env },
+    env: { ...process.env, GRIDLINE_LOG_FORMAT: 'json', GRIDLINE_LOG_LEVEL: 'info', GRIDLINE_ALLOW_DIRS: TEST_ALLOW_DIRS_ENV, GRIDLINE_ADMIN_KEY: TEST_ADMIN_KEY, GRIDLINE_API_KEY: TEST_ADMIN_KEY, GRIDLINE_COORDINATOR_SECRET: TEST_COORDINATOR_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
