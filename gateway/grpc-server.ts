@@ -3,10 +3,14 @@ import type { ModelMetadataRequest__Output } from '../proto/generated/inference/
 import type { ModelMetadataResponse } from '../proto/generated/inference/ModelMetadataResponse.js';
 import type { ModelReadyRequest__Output } from '../proto/generated/inference/ModelReadyRequest.js';
 import type { ModelReadyResponse } from '../proto/generated/inference/ModelReadyResponse.js';
+import { authInterceptor } from '../common/grpc-auth-interceptor.js';
 import { grpcCodeOf, messageOf } from './gateway-errors.js';
 import type { BearerCheck } from './rest-server.js';
 import type { GatewayService } from './gateway-service.js';
 import { rawInferenceService, readModelRef } from './infer-wire.js';
+
+/** Health and server metadata, open for probes like their REST twins. */
+const OPEN_METHODS: ReadonlySet<string> = new Set(['ServerLive', 'ServerReady', 'ServerMetadata']);
 
 export interface GrpcServerOptions {
   /** Largest request message a client may send (default 64 MiB; beyond: RESOURCE_EXHAUSTED). Responses are not limited. */
@@ -23,7 +27,12 @@ export interface GrpcServerOptions {
  */
 export function createGrpcServer(service: GatewayService, options: GrpcServerOptions): grpc.Server {
   const max = options.maxMessageBytes ?? 64 * 1024 * 1024;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': -1 });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': -1,
+    interceptors: [authInterceptor((method, authorization) => {
+      if (!OPEN_METHODS.has(method)) options.access.verify(authorization, 'infer');
+    })],
+  });
   const verify = (call: grpc.ServerUnaryCall<unknown, unknown>): void => {
     const header = call.metadata.get('authorization')[0];
     options.access.verify(typeof header === 'string' ? header : undefined, 'infer');

@@ -23,6 +23,7 @@ import { outcomeOf, toGrpcError } from './grpc-status.js';
 import { createModelServerMetrics, type ModelServerMetrics } from './model-server-metrics.js';
 import { ServedModel, type ModelStatus } from './served-model.js';
 import type { ServedModelSpec } from './served-model-spec.js';
+import { authInterceptor } from '../../common/grpc-auth-interceptor.js';
 
 export interface ModelServerOptions {
   /** Interface to listen on (e.g. '127.0.0.1', '0.0.0.0'). */
@@ -266,6 +267,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new grpc.Server({
+    // Refused before the message is read (handlers check again).
+    interceptors: options.authorize === undefined ? [] : [authInterceptor((method, authorization) => {
+      if (method !== 'ServerLive' && method !== 'ServerReady') options.authorize?.(authorization);
+    })],
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': -1,
   });
