@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,16 @@ describe('resolveModelUri', () => {
     expect(resolveModelUri('npm:@acme/models/assets/m.onnx', { baseDirs: [nested] }))
       .toBe(join(root, 'node_modules', '@acme', 'models', 'assets', 'm.onnx'));
     expect(resolveModelUri('npm:plain/v.txt', { baseDirs: [nested] })).toBe(join(root, 'node_modules', 'plain', 'v.txt'));
+  });
+
+  it('refuses npm: paths that leave their package: dot folders, .., and symlinks out', () => {
+    mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', '.cache', 'secret'), 'x');
+    writeFileSync(join(root, 'secret.txt'), 'x');
+    symlinkSync(join(root, 'secret.txt'), join(root, 'node_modules', 'plain', 'link.txt'));
+    for (const uri of ['npm:.cache/secret', 'npm:plain/../.cache/secret', 'npm:plain/link.txt']) {
+      expect(() => resolveModelUri(uri, { baseDirs: [nested] }), uri).toThrow(expect.objectContaining({ code: 'MODEL_LOAD_FAILED' }));
+    }
   });
 
   it('finds the real OCR models, whose package exports only ./node', () => {

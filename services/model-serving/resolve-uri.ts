@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isWithinDir } from '../../common/allowed-dirs.js';
 import { GridlineError } from '../../common/errors.js';
 import { allowedPath, type FileAccess } from '../file-access/file-access.js';
 
@@ -36,7 +37,8 @@ function splitPackagePath(spec: string, uri: string): { pkg: string; sub: string
   const take = spec.startsWith('@') ? 2 : 1;
   const pkg = parts.slice(0, take).join('/');
   const sub = parts.slice(take).join('/');
-  if (parts.length <= take || parts.slice(0, take).some((p) => p === '' || p === '.' || p === '..') || sub === '') {
+  // npm package names never start with '.' (no `.bin`, `.cache`, `.pnpm` folders of node_modules).
+  if (parts.length <= take || parts.slice(0, take).some((p) => p === '' || p.startsWith('.')) || sub === '') {
     throw new GridlineError('MODEL_LOAD_FAILED', `${uri}: expected npm:<package>/<path inside the package>`);
   }
   return { pkg, sub };
@@ -63,7 +65,13 @@ function resolveNpm(uri: string, spec: string, starts: readonly string[]): strin
           throw new GridlineError('MODEL_LOAD_FAILED', `${uri}: the path leaves package ${pkg}`);
         }
         looked.push(file);
-        if (isFile(file)) return file;
+        if (isFile(file)) {
+          // By real path too: a linked package (npm link, workspaces) or a symlink inside one
+          // must not lead out of the package.
+          const real = realpathSync.native(file);
+          if (!isWithinDir(realpathSync.native(root), real)) throw new GridlineError('MODEL_LOAD_FAILED', `${uri}: the path leaves package ${pkg} (it resolves to ${real})`);
+          return real;
+        }
       }
       const parent = dirname(dir);
       if (parent === dir) break;
