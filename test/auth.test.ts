@@ -260,6 +260,25 @@ describe('auth: API keys, join tokens, node credentials', () => {
     await authedFetch(`${coordinator.httpUrl}/v1/keys/${appKey.id}`, { method: 'DELETE' });
     await waitFor('the gateway to refuse the revoked key', async () => (await infer(appKey.token)).status === 401, 10_000, 50);
 
+    // Revoking a node replaces the service token it knew: the worker and the gateway get the new
+    // one at once and inference goes on; the worker takes the new one directly.
+    const before = coordinator.access.serviceToken();
+    await register(coordinator.joinToken, 'doomed');
+    expect((await authedFetch(`${coordinator.httpUrl}/v1/nodes/doomed/revoke`, { method: 'POST' })).status).toBe(200);
+    const after = coordinator.access.serviceToken();
+    expect(after).not.toBe(before);
+    const direct2 = new Inference(node.inferenceAddress!, grpc.credentials.createInsecure());
+    try {
+      await waitFor('the worker to take the new service token', () => new Promise<boolean>((resolve) => {
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${after}`);
+        direct2.ModelReady({ name: 'add_one' }, md, (err) => resolve(err === null));
+      }), 10_000, 50);
+    } finally {
+      direct2.close();
+    }
+    expect((await infer(keys.infer)).status).toBe(200);
+
     // A gateway whose own key lacks the gateway scope gets no keys, so it serves nobody.
     const blind = gridline(['gateway', '--coordinator-url', coordinator.httpUrl, '--http-port', '0', '--grpc-port', '0'], { GRIDLINE_API_KEY: keys.read });
     procs.push(blind);

@@ -168,6 +168,7 @@ export async function startWorkerNode(options: WorkerNodeOptions, logger: Logger
       },
     },
     replicaStates: () => replicas.states(),
+    onServiceToken: (token) => callers.set(token),
     onRegistered: async (res) => {
       callers.set(res.serviceToken);
       if (redis === null) {

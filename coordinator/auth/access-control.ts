@@ -182,9 +182,16 @@ export class AccessControl {
     return this.revoked.has(nodeId);
   }
 
+  /**
+   * Revokes a node id and replaces the service token it knew, so it cannot call model servers
+   * either; subscribers (gateways' watches) get the new token at once, nodes over their streams.
+   */
   async revokeNode(nodeId: string): Promise<void> {
     await this.store.revokeNode(nodeId, this.seal.mac('revoked-node', nodeId, nodeId));
     this.revoked.add(nodeId);
+    this.service = `gls_${randomBytes(32).toString('base64url')}`;
+    await this.store.replaceServiceToken(this.service);
+    this.rebuild();
   }
 
   private sealRecord(kind: CredentialKind, record: StoredCredential): StoredCredential {

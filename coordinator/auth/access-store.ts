@@ -28,6 +28,7 @@ export interface AccessStore {
   put(kind: CredentialKind, credential: StoredCredential): Promise<void>;
   /** Returns the stored service token, storing `candidate` first if there is none. */
   serviceToken(candidate: string): Promise<string>;
+  replaceServiceToken(token: string): Promise<void>;
   /** Revoked node id -> its MAC. */
   revokedNodes(): Promise<Map<string, string>>;
   revokeNode(nodeId: string, mac: string): Promise<void>;
@@ -45,6 +46,9 @@ export function redisAccessStore(redis: Redis, prefix: string): AccessStore {
     async serviceToken(candidate) {
       await redis.set(`${prefix}:service-token`, candidate, 'NX');
       return (await redis.get(`${prefix}:service-token`)) ?? candidate;
+    },
+    async replaceServiceToken(token) {
+      await redis.set(`${prefix}:service-token`, token);
     },
     async revokedNodes() {
       return new Map(Object.entries(await redis.hgetall(`${prefix}:revoked-nodes`)));
@@ -66,6 +70,9 @@ export function memoryAccessStore(): AccessStore {
       tables[kind].set(credential.id, credential);
     },
     serviceToken: async (candidate) => (service ??= candidate),
+    replaceServiceToken: async (token) => {
+      service = token;
+    },
     revokedNodes: async () => new Map(revoked),
     revokeNode: async (nodeId, mac) => {
       revoked.set(nodeId, mac);

@@ -159,6 +159,10 @@ export class ClusterService implements NodeChannel {
     };
   }
 
+  private currentSettings(): { heartbeatIntervalMs: number; ttlMs: number; serviceToken: string } {
+    return { heartbeatIntervalMs: this.settings.heartbeatIntervalMs, ttlMs: this.settings.ttlMs, serviceToken: this.settings.access.serviceToken() };
+  }
+
   private ownsId(nodeId: string, credential: string | null): boolean {
     const expected = this.credentialHashes.get(nodeId);
     return credential !== null && expected !== undefined && expected !== '' && tokenMatches(credential, expected);
@@ -176,6 +180,8 @@ export class ClusterService implements NodeChannel {
     const session = this.sessions.get(nodeId);
     this.sessions.delete(nodeId);
     session?.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `node ${nodeId} was revoked by an operator` });
+    // The node knew the service token, which access.revokeNode replaced: hand the new one round.
+    for (const s of this.sessions.values()) s.write({ settings: this.currentSettings() });
     const node = await this.registry.markLost(nodeId, 'revoked by an operator');
     this.logger.warn({ node: nodeId }, 'node revoked');
     return node;
@@ -202,7 +208,7 @@ export class ClusterService implements NodeChannel {
     const previous = this.sessions.get(nodeId);
     if (previous) previous.end();
     this.sessions.set(nodeId, call);
-    call.write({ settings: { heartbeatIntervalMs: this.settings.heartbeatIntervalMs, ttlMs: this.settings.ttlMs } });
+    call.write({ settings: this.currentSettings() });
     void this.registry.connected(nodeId).then(() => {
       this.logger.info({ node: nodeId }, 'node connected');
       this.runs?.resendAll(nodeId);

@@ -22,6 +22,8 @@ export interface ControlClientOptions {
   readonly onMessage: (msg: CoordinatorMessage__Output) => void;
   /** Called after each successful registration (first, or after the coordinator forgot us). */
   readonly onRegistered: (res: RegisterResponse__Output) => Promise<void>;
+  /** The cluster's service token as the coordinator sends it (on connecting, and when it changes). */
+  readonly onServiceToken?: (token: string) => void;
   /** A problem retrying cannot fix (wrong join token): the node should exit. */
   readonly onFatal: (err: GridlineError) => void;
   readonly maxBackoffMs?: number;
@@ -160,6 +162,7 @@ export class ControlClient {
       stream.on('data', (msg: CoordinatorMessage__Output) => {
         if (msg.settings) {
           this.heartbeatMs = msg.settings.heartbeatIntervalMs || this.heartbeatMs;
+          if (msg.settings.serviceToken !== '') this.options.onServiceToken?.(msg.settings.serviceToken);
           if (timer === null) {
             this.options.logger.info({ node: this.nodeId, heartbeatMs: this.heartbeatMs }, 'control stream connected');
             beat();

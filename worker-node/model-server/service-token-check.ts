@@ -8,16 +8,30 @@ import { bearerToken, hashToken, tokenMatches } from '../../common/auth/secret-t
  */
 export class ServiceTokenCheck {
   private hash: string | null = null;
+  /** The token before the last change, still taken until `previousUntil`. */
+  private previous: string | null = null;
+  private previousUntil = 0;
+
+  /**
+   * @param graceMs how long the token before a change is still taken: gateways learn the new one
+   * over their watch at about the same moment, and requests already on their way must not fail.
+   */
+  constructor(private readonly graceMs = 10_000, private readonly now: () => number = Date.now) {}
 
   set(token: string): void {
-    this.hash = token === '' ? null : hashToken(token);
+    const next = token === '' ? null : hashToken(token);
+    if (next === this.hash) return;
+    this.previous = this.hash;
+    this.previousUntil = this.now() + this.graceMs;
+    this.hash = next;
   }
 
   /** Throws UNAUTHENTICATED (or UNAVAILABLE before registration) unless the header carries the token. */
   check(authorization: string | undefined): void {
     if (this.hash === null) throw new GridlineError('UNAVAILABLE', 'this node has not registered with a coordinator yet', { retryable: true });
     const token = bearerToken(authorization);
-    if (token === null || !tokenMatches(token, this.hash)) {
+    const previous = this.previous !== null && this.now() < this.previousUntil ? this.previous : null;
+    if (token === null || !(tokenMatches(token, this.hash) || (previous !== null && tokenMatches(token, previous)))) {
       throw new GridlineError('UNAUTHENTICATED', 'this model server takes calls from the cluster\'s gateways only (the service token is missing or wrong)');
     }
   }

@@ -4,9 +4,11 @@
 export interface Settings {
   'heartbeatIntervalMs'?: (number);
   'ttlMs'?: (number);
+  'serviceToken'?: (string);
 }
 
 export interface Settings__Output {
   'heartbeatIntervalMs': (number);
   'ttlMs': (number);
+  'serviceToken': (string);
 }
