@@ -40,7 +40,8 @@ export async function coordinatorCommand(options: CoordinatorCommandOptions, log
     if (admin.created) logger.info({ file: admin.file }, 'made an admin API key: CLI commands run in this directory use it (or set GRIDLINE_API_KEY)');
   }
   // One machine-readable line so scripts and tests can find the ports chosen for port 0.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', http: c.httpPort, grpc: c.grpcPort, joinToken: c.joinToken })}\n`);
+  // The join token made at start (valid 24 h) is printed for the operator; a static one is not echoed.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', http: c.httpPort, grpc: c.grpcPort, joinToken: options.joinToken ? null : c.joinToken })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

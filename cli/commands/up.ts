@@ -67,7 +67,8 @@ export async function upCommand(options: UpOptions, logger: Logger): Promise<voi
     `  redis             ${cluster.redisUrl.replace(/\/\/[^@]*@/, '//***@')}`,
     `  workers           ${options.workers} (logs: ${cluster.workerLogs.join(', ') || 'none'})`,
     `  join token        ${coordinator.joinToken}   (valid 24 h; more with \`gridline token create\`)`,
-    `  admin API key     ${cluster.adminKey.key}   (${cluster.adminKey.file === null ? 'GRIDLINE_ADMIN_KEY' : `kept in ${cluster.adminKey.file}: CLI commands run here use it`})`,
+    // An operator's own static key is theirs to know: not echoed.
+    `  admin API key     ${cluster.adminKey.file === null ? 'the one in GRIDLINE_ADMIN_KEY' : `${cluster.adminKey.key}   (kept in ${cluster.adminKey.file}: CLI commands run here use it)`}`,
     '',
     `Add a worker:  npx gridline worker --coordinator ${coordinator.grpcAddress} --join-token ${coordinator.joinToken}${tls === null ? '' : ` --tls-dir ${options.tlsDir ?? 'DIR'}`}`,
     '  (with --model-repository DIR it serves DIR/<model>/<version>/model.onnx through the gateway)',
