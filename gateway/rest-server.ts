@@ -111,9 +111,12 @@ export function createRestApp(service: GatewayService, options: RestAppOptions):
   return app;
 }
 
+/** How long the rest of an oversized body is read and dropped after the 413. */
+const DRAIN_OVERSIZE_MS = 10_000;
+
 /**
- * 413 at once for a Content-Length over the limit, closing the connection: express's body parser
- * would first read (or, from a client that never sends it, wait for) the whole declared body.
+ * 413 at once for a Content-Length over the limit: express's body parser would first read (or,
+ * from a client that never sends it, wait for) the whole declared body.
  */
 function refuseDeclaredOversize(limit: number): express.RequestHandler {
   return (req, res, next) => {
@@ -122,7 +125,14 @@ function refuseDeclaredOversize(limit: number): express.RequestHandler {
       next();
       return;
     }
-    res.set('Connection', 'close').status(413).json({ error: `body: ${declared} bytes, above the limit of ${limit} bytes` });
+    res.status(413).json({ error: `body: ${declared} bytes, above the limit of ${limit} bytes` });
+    // Read and drop what the client is still sending, so it gets to read the 413 (closing now
+    // would hit a client mid-upload with EPIPE instead); one that trickles is cut after 10 s.
+    req.resume();
+    const cut = setTimeout(() => req.socket.destroy(), DRAIN_OVERSIZE_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.once('close', () => clearTimeout(cut));
   };
 }
 
