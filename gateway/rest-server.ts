@@ -111,12 +111,16 @@ export function createRestApp(service: GatewayService, options: RestAppOptions):
   return app;
 }
 
-/** How long the rest of an oversized body is read and dropped after the 413. */
-const DRAIN_OVERSIZE_MS = 10_000;
+/** How long an oversized body is read and dropped before the 413 goes out regardless. */
+const DRAIN_OVERSIZE_MS = 1_000;
 
 /**
- * 413 at once for a Content-Length over the limit: express's body parser would first read (or,
- * from a client that never sends it, wait for) the whole declared body.
+ * 413 for a Content-Length over the limit without buffering anything: express's body parser
+ * would read the whole declared body first (or, from a client that never sends it, wait a minute).
+ * The body is read and dropped for a moment, so a client still uploading reads the 413 rather
+ * than a broken pipe; one that has sent all it will (fewer bytes than declared) or trickles gets
+ * the 413 after DRAIN_OVERSIZE_MS with `Connection: close`, as its connection can carry nothing
+ * more.
  */
 function refuseDeclaredOversize(limit: number): express.RequestHandler {
   return (req, res, next) => {
@@ -125,14 +129,22 @@ function refuseDeclaredOversize(limit: number): express.RequestHandler {
       next();
       return;
     }
-    res.status(413).json({ error: `body: ${declared} bytes, above the limit of ${limit} bytes` });
-    // Read and drop what the client is still sending, so it gets to read the 413 (closing now
-    // would hit a client mid-upload with EPIPE instead); one that trickles is cut after 10 s.
-    req.resume();
-    const cut = setTimeout(() => req.socket.destroy(), DRAIN_OVERSIZE_MS);
-    cut.unref();
-    req.once('end', () => clearTimeout(cut));
-    req.once('close', () => clearTimeout(cut));
+    let dropped = 0;
+    let answered = false;
+    const answer = (close: boolean): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      if (close) res.set('Connection', 'close');
+      res.status(413).json({ error: `body: ${declared} bytes, above the limit of ${limit} bytes` });
+    };
+    const timer = setTimeout(() => answer(true), DRAIN_OVERSIZE_MS);
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > 2 * limit) answer(true);
+    });
+    req.once('end', () => answer(false));
+    req.once('close', () => clearTimeout(timer));
   };
 }
 
