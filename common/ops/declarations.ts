@@ -20,9 +20,9 @@ export const OP_DECLARATIONS = [
     params: z.strictObject({
       from: field.default('image'),
       to: field.optional(),
-      maxSide: z.int().positive().max(16384).optional(),
-      width: z.int().positive().max(16384).optional(),
-      height: z.int().positive().max(16384).optional(),
+      maxSide: z.int().positive().max(8192).optional(),
+      width: z.int().positive().max(8192).optional(),
+      height: z.int().positive().max(8192).optional(),
       multipleOf: z.int().positive().max(1024).default(1),
     }),
     // Without `to` the image is resized in place.

@@ -103,5 +103,20 @@ describe('AccessControl', () => {
     const other = new AccessControl(store, settings, Date.now, new RecordSeal('another-secret-0123456789abcdef0123'));
     expect((await other.load()).ignored).toHaveLength(5);
   });
+
+  it('drops keys and tokens that ended over a week ago when it loads', async () => {
+    const { access, store, now } = control();
+    await access.load();
+    const old = await access.create('join-token', { name: 'startup', ttlMs: 24 * 3600 * 1000 });
+    const gone = await access.create('api-key', { name: 'gone', scopes: ['read'], ttlMs: null });
+    await access.revoke('api-key', gone.credential.id);
+    const fresh = await access.create('join-token', { name: 'fresh', ttlMs: 30 * 24 * 3600 * 1000 });
+    now.t += 9 * 24 * 3600 * 1000;
+    const again = new AccessControl(store, { staticAdminKey: null, staticJoinToken: null }, () => now.t);
+    await again.load();
+    expect(again.list('join-token').map((c) => c.id)).toEqual([fresh.credential.id]);
+    expect(again.list('api-key')).toEqual([]);
+    expect(() => again.checkJoinToken(old.token)).toThrow(/invalid join token/);
+  });
 });
 

@@ -38,6 +38,8 @@ export interface NewCredentialRequest {
  * be long enough that the hash cannot be brute-forced (32 characters of a generated secret).
  */
 const MIN_STATIC_SECRET = 32;
+/** How long expired and revoked keys and tokens stay listed (and refused with their reason). */
+const KEEP_ENDED_MS = 7 * 24 * 3600 * 1000;
 /** Ten years: longer is "never" (null), and Date cannot hold much more. */
 const MAX_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
 const NAME = /^[\w .@:/-]{1,64}$/;
@@ -75,7 +77,12 @@ export class AccessControl {
   async load(): Promise<{ readonly ignored: readonly string[] }> {
     const ignored: string[] = [];
     for (const kind of ['api-key', 'join-token'] as const) {
-      const sound = (await this.store.list(kind)).filter((c) => {
+      // Entries expired or revoked over a week ago are dropped: each coordinator start makes a
+      // join token, and a list should not grow for ever.
+      const all = await this.store.list(kind);
+      const stale = all.filter((c) => this.endedBefore(c, this.now() - KEEP_ENDED_MS)).map((c) => c.id);
+      await this.store.remove(kind, stale);
+      const sound = all.filter((c) => !stale.includes(c.id)).filter((c) => {
         const ok = this.seal.verify(kind, c.id, sealed(c), c.mac);
         if (!ok) ignored.push(`${kind} ${c.id}`);
         return ok;
@@ -192,6 +199,11 @@ export class AccessControl {
     this.service = `gls_${randomBytes(32).toString('base64url')}`;
     await this.store.replaceServiceToken(this.service);
     this.rebuild();
+  }
+
+  private endedBefore(c: StoredCredential, t: number): boolean {
+    const ended = c.revokedAt ?? c.expiresAt;
+    return ended !== null && Date.parse(ended) < t;
   }
 
   private sealRecord(kind: CredentialKind, record: StoredCredential): StoredCredential {

@@ -26,6 +26,7 @@ export type CredentialKind = 'api-key' | 'join-token';
 export interface AccessStore {
   list(kind: CredentialKind): Promise<StoredCredential[]>;
   put(kind: CredentialKind, credential: StoredCredential): Promise<void>;
+  remove(kind: CredentialKind, ids: readonly string[]): Promise<void>;
   /** Returns the stored service token, storing `candidate` first if there is none. */
   serviceToken(candidate: string): Promise<string>;
   replaceServiceToken(token: string): Promise<void>;
@@ -42,6 +43,9 @@ export function redisAccessStore(redis: Redis, prefix: string): AccessStore {
     },
     async put(kind, credential) {
       await redis.hset(hashKey(kind), credential.id, JSON.stringify(credential));
+    },
+    async remove(kind, ids) {
+      if (ids.length > 0) await redis.hdel(hashKey(kind), ...ids);
     },
     async serviceToken(candidate) {
       await redis.set(`${prefix}:service-token`, candidate, 'NX');
@@ -68,6 +72,9 @@ export function memoryAccessStore(): AccessStore {
     list: async (kind) => [...tables[kind].values()],
     put: async (kind, credential) => {
       tables[kind].set(credential.id, credential);
+    },
+    remove: async (kind, ids) => {
+      for (const id of ids) tables[kind].delete(id);
     },
     serviceToken: async (candidate) => (service ??= candidate),
     replaceServiceToken: async (token) => {
