@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { AccessControl } from '../coordinator/auth/access-control.js';
+import { writeSecretFile } from './secret-file.js';
 
 export interface AdminKey {
   readonly key: string;
@@ -26,8 +25,6 @@ export async function ensureAdminKeyFile(access: AccessControl, file: string): P
     }
   }
   const { token } = await access.create('api-key', { name: 'bootstrap admin', scopes: ['admin'], ttlMs: null });
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  await chmod(file, 0o600); // mode applies only when writeFile creates the file
+  await writeSecretFile(file, `${token}\n`);
   return { key: token, file, created: true };
 }

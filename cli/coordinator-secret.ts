@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { GridlineError } from '../common/errors.js';
+import { writeSecretFile } from './secret-file.js';
 
 /**
  * The secret that seals the coordinator's credentials in Redis (coordinator/auth/record-seal.ts):
@@ -18,14 +17,12 @@ export async function coordinatorSecret(file: string, env: NodeJS.ProcessEnv = p
     return secret;
   }
   const secret = randomBytes(32).toString('hex');
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   try {
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    await writeSecretFile(file, `${secret}\n`, { exclusive: true });
   } catch (err) {
     // Another coordinator made it first: use that one.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return coordinatorSecret(file, env);
     throw err;
   }
-  await chmod(file, 0o600);
   return secret;
 }

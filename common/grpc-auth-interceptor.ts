@@ -8,7 +8,7 @@ export type CallCheck = (method: string, authorization: string | undefined) => v
 /**
  * A grpc-js server interceptor that checks each call's `authorization` metadata as it arrives,
  * before the request message is read: a caller without a credential costs no buffering or
- * decoding of a message that may be 64 MiB. Handlers may check again; this is the first gate.
+ * decoding of a message that may be 64 MiB. The servers that use it check nowhere else.
  */
 export function authInterceptor(check: CallCheck): grpc.ServerInterceptor {
   return (descriptor, call) => {

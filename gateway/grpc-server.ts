@@ -29,15 +29,11 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
   const max = options.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': -1,
+    // The one gate for API keys: checked as metadata arrives, before a message is read.
     interceptors: [authInterceptor((method, authorization) => {
       if (!OPEN_METHODS.has(method)) options.access.verify(authorization, 'infer');
     })],
   });
-  const verify = (call: grpc.ServerUnaryCall<unknown, unknown>): void => {
-    const header = call.metadata.get('authorization')[0];
-    options.access.verify(typeof header === 'string' ? header : undefined, 'infer');
-  };
-  const authorized = (call: grpc.ServerUnaryCall<unknown, unknown>): Promise<void> => Promise.resolve().then(() => verify(call));
   const handlers: grpc.UntypedServiceImplementation = {
     ServerLive: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       callback(null, { live: service.isLive() });
@@ -51,7 +47,7 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
     },
     ModelMetadata: (call: grpc.ServerUnaryCall<ModelMetadataRequest__Output, ModelMetadataResponse>, callback: grpc.sendUnaryData<ModelMetadataResponse>) => {
       const { name, version } = call.request;
-      authorized(call).then(() => service.modelMetadata(name, version, deadlineOf(service, call), signalOf(call))).then(
+      service.modelMetadata(name, version, deadlineOf(service, call), signalOf(call)).then(
         (m) => callback(null, {
           name: m.name, versions: [...m.versions], platform: m.platform,
           inputs: m.inputs.map((t) => ({ ...t, shape: [...t.shape] })),
@@ -62,7 +58,7 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
     },
     ModelReady: (call: grpc.ServerUnaryCall<ModelReadyRequest__Output, ModelReadyResponse>, callback: grpc.sendUnaryData<ModelReadyResponse>) => {
       const { name, version } = call.request;
-      authorized(call).then(() => service.modelReady(name, version, deadlineOf(service, call), signalOf(call))).then(
+      service.modelReady(name, version, deadlineOf(service, call), signalOf(call)).then(
         (ready) => callback(null, { ready }),
         (err: unknown) => callback(toStatus(err)),
       );
@@ -71,7 +67,6 @@ export function createGrpcServer(service: GatewayService, options: GrpcServerOpt
       let model = '';
       let version = '';
       try {
-        verify(call);
         ({ modelName: model, modelVersion: version } = readModelRef(call.request));
       } catch (err) {
         callback(toStatus(err));

@@ -1,8 +1,9 @@
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GridlineError } from '../../common/errors.js';
 import { createCertificateAuthority, issueCertificate, type PemPair } from './certificates.js';
+import { writeSecretFile } from '../secret-file.js';
 
 /** The certificates `gridline certs init` makes: one per kind of process. */
 export const TLS_ROLES = ['coordinator', 'gateway', 'worker'] as const;
@@ -72,8 +73,7 @@ export async function issueCertificateFiles(options: { readonly dir: string; rea
 /** Writes NAME.pem (0644) and NAME-key.pem (0600, also when it replaces an older file). */
 async function writePair(dir: string, name: string, pair: PemPair): Promise<string[]> {
   const paths = certificatePaths(dir, name);
-  await writeFile(paths.key, pair.key, { mode: 0o600 });
-  await chmod(paths.key, 0o600);
+  await writeSecretFile(paths.key, pair.key);
   await writeFile(paths.cert, pair.cert, { mode: 0o644 });
   return [paths.cert, paths.key];
 }

@@ -1,6 +1,6 @@
 import { GridlineError } from '../errors.js';
 import { hasScope, type Scope } from './scopes.js';
-import { bearerToken, tokenId, tokenMatches } from './secret-token.js';
+import { bearerToken, hashMatches, hashToken, tokenId, tokenMatches } from './secret-token.js';
 
 /** An API key as verifiers see it: never the key itself, only its hash. */
 export interface KeyEntry {
@@ -75,6 +75,7 @@ export class KeyTable {
       return entry !== undefined && tokenMatches(token, entry.hash) ? entry : null;
     }
     // Static keys have no id inside; there are one or two of them.
-    return this.staticEntries.find((e) => tokenMatches(token, e.hash)) ?? null;
+    const hash = hashToken(token);
+    return this.staticEntries.find((e) => hashMatches(hash, e.hash)) ?? null;
   }
 }

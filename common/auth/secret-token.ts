@@ -20,10 +20,14 @@ export function newToken(kind: TokenKind): NewToken {
   return { id, token, hash: hashToken(token) };
 }
 
-/** The id of a well-formed token of this kind, or null. */
+const TOKEN_SHAPE: Readonly<Record<TokenKind, RegExp>> = {
+  glk: /^glk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/,
+  glj: /^glj_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/,
+};
+
+/** The id of a well-formed token of this kind, or null. (On every request: no regex built here.) */
 export function tokenId(kind: TokenKind, token: string): string | null {
-  const match = new RegExp(`^${kind}_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$`).exec(token);
-  return match?.[1] ?? null;
+  return TOKEN_SHAPE[kind].exec(token)?.[1] ?? null;
 }
 
 export function hashToken(token: string): string {
@@ -32,7 +36,12 @@ export function hashToken(token: string): string {
 
 /** Constant-time: compares hashes of equal length whatever the input. */
 export function tokenMatches(token: string, expectedHash: string): boolean {
-  const actual = Buffer.from(hashToken(token), 'hex');
+  return hashMatches(hashToken(token), expectedHash);
+}
+
+/** Constant-time comparison of two hex hashes (false when they differ in length). */
+export function hashMatches(actualHash: string, expectedHash: string): boolean {
+  const actual = Buffer.from(actualHash, 'hex');
   const expected = Buffer.from(expectedHash, 'hex');
   return expected.length === actual.length && timingSafeEqual(actual, expected);
 }

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { hashMatches } from '../../common/auth/secret-token.js';
 
 /**
  * Integrity for the credentials the coordinator keeps in Redis. Workers reach the same Redis (for
@@ -27,8 +28,6 @@ export class RecordSeal {
   /** Whether `mac` is the MAC of `value` (always true when sealing is off). */
   verify(kind: string, id: string, value: string, mac: string | undefined): boolean {
     if (this.key === null) return true;
-    const expected = Buffer.from(this.mac(kind, id, value), 'hex');
-    const actual = Buffer.from(typeof mac === 'string' ? mac : '', 'hex');
-    return actual.length === expected.length && timingSafeEqual(actual, expected);
+    return hashMatches(typeof mac === 'string' ? mac : '', this.mac(kind, id, value));
   }
 }

@@ -189,8 +189,7 @@ export class ClusterService implements NodeChannel {
 
   private connect(call: grpc.ServerDuplexStream<NodeMessage__Output, CoordinatorMessage>): void {
     const nodeId = String(call.metadata.get('x-gridline-node-id')[0] ?? '');
-    const auth = String(call.metadata.get('authorization')[0] ?? '');
-    const credential = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    const credential = bearerToken(String(call.metadata.get('authorization')[0] ?? ''));
     const known = this.registry.get(nodeId);
     if (known?.state === 'lost') {
       // Its replicas went elsewhere: it must register afresh rather than resume.
@@ -201,7 +200,7 @@ export class ClusterService implements NodeChannel {
       call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `node ${nodeId} was revoked by an operator` });
       return;
     }
-    if (!this.ownsId(nodeId, credential === '' ? null : credential) || known === undefined) {
+    if (!this.ownsId(nodeId, credential) || known === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: `node ${nodeId || '(none)'} is not registered with this credential: register again` });
       return;
     }

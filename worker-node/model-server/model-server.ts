@@ -216,26 +216,18 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
   }
 
-  function authorize(call: grpc.ServerUnaryCall<unknown, unknown>): void {
-    const header = call.metadata.get('authorization')[0];
-    options.authorize?.(typeof header === 'string' ? header : undefined);
-  }
-
   /** Runs a handler, answering its result or its error translated by grpc-status.ts. */
-  function unary<Req, Res>(handle: (call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>, open = false): grpc.handleUnaryCall<Req, Res> {
+  function unary<Req, Res>(handle: (call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       Promise.resolve()
-        .then(() => {
-          if (!open) authorize(call);
-          return handle(call);
-        })
+        .then(() => handle(call))
         .then((res) => callback(null, res), (err: unknown) => callback(toGrpcError(err)));
     };
   }
 
   const handlers: GRPCInferenceServiceHandlers = {
-    ServerLive: unary(() => ({ live: true }), true),
-    ServerReady: unary(() => ({ ready: [...models.values()].every((m) => m.state === 'ready') }), true),
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: [...models.values()].every((m) => m.state === 'ready') })),
     ServerMetadata: unary(() => ({ name: 'gridline', version: gridlineVersion(), extensions: [] })),
     ModelReady: unary((call) => ({ ready: modelOf(call.request.name, call.request.version).state === 'ready' })),
     ModelMetadata: unary((call) => {
@@ -254,10 +246,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }),
     ModelInfer: (call, callback) => {
       const started = performance.now();
-      Promise.resolve().then(() => {
-        authorize(call);
-        return infer(call, started);
-      }).then((res) => callback(null, res), (err: unknown) => {
+      infer(call, started).then((res) => callback(null, res), (err: unknown) => {
         const error = toGrpcError(err);
         if (error.code === grpc.status.INTERNAL) logger.error({ err }, 'ModelInfer failed');
         callback(error);
@@ -267,7 +256,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new grpc.Server({
-    // Refused before the message is read (handlers check again).
+    // The one gate: a call is refused as its metadata arrives, before its message is read.
     interceptors: options.authorize === undefined ? [] : [authInterceptor((method, authorization) => {
       if (method !== 'ServerLive' && method !== 'ServerReady') options.authorize?.(authorization);
     })],
